@@ -15,6 +15,7 @@ in-between of a pair reuses one set of flows and each source frame is prepared o
 from __future__ import annotations
 
 import os
+import threading
 from fractions import Fraction
 from typing import Any
 
@@ -24,6 +25,7 @@ import vapoursynth as vs
 from .cache import OnceCache
 from .colour import from_working, to_working
 from .frames import array_to_frame, frame_to_array
+from .planning import INTERPOLATED, plan_frame
 from .timing import Retiming, rate_factor
 
 FUNC = "interpolate"
@@ -32,8 +34,10 @@ DEVICES = ("auto", "cpu", "cuda")
 
 #: Default for ``sc_threshold``: see :func:`interpolate`.
 DEFAULT_SC_THRESHOLD = 0.12
-#: Width of the thumbnails compared for scene-change detection, in pixels.
-SC_THUMB_WIDTH = 64
+#: Default for ``dedup_threshold``: see :func:`interpolate`.
+DEFAULT_DEDUP_THRESHOLD = 0.04
+#: Width of the thumbnails compared for scene cuts and held drawings, in pixels.
+THUMB_WIDTH = 128
 
 PROP_METHOD = "AnimeInterpMethod"
 PROP_T = "AnimeInterpT"
@@ -106,31 +110,79 @@ def _shift_next(clip: vs.VideoNode) -> vs.VideoNode:
     return clip[1:] + clip[-1]
 
 
-def _pair_stats(clip: vs.VideoNode, work: vs.VideoNode) -> tuple[vs.VideoNode, vs.VideoNode]:
-    """Per source pair (k, k+1), as props on frame k, computed natively:
+def _shift(clip: vs.VideoNode, d: int) -> vs.VideoNode:
+    """Frame ``k`` of the result is ``clip[k + d]``, clamped to the clip's ends."""
+    if d == 0:
+        return clip
+    n = clip.num_frames
+    d = max(-(n - 1), min(n - 1, d))
+    if d > 0:
+        return clip[d:] + clip[-1] * d
+    return clip[0] * -d + clip[: n + d]
 
-    * ``thumbs``: ``AnimeInterpSceneDiff{p}``, mean absolute difference of plane p of small
-      RGB thumbnails (0..1), and the ``_SceneChangePrev`` prop of frame k+1 (copied over).
-    * ``exact``: ``AnimeInterpSame{p}``, the PlaneStats difference of the full source planes
-      (0 exactly when the planes are identical).
+
+def _pair_stats(clip: vs.VideoNode, work: vs.VideoNode) -> vs.VideoNode:
+    """A thumbnail-sized clip whose frame k carries, as props, facts about the pair (k, k+1),
+    all computed natively:
+
+    * ``AnimeInterpSc{p}Diff``: mean absolute difference of plane p of the thumbnails (0..1);
+    * ``AnimeInterpHold{p}Max``: largest absolute difference of plane p of the thumbnails;
+    * ``AnimeInterpSame{p}Diff``: PlaneStats difference of the full-size source planes, 0
+      exactly when they are identical;
+    * ``_SceneChangeNext`` of frame k and ``_SceneChangePrev`` of frame k+1 (user props).
     """
     core = vs.core
-    thumb_h = max(2, round(SC_THUMB_WIDTH * clip.height / clip.width / 2) * 2)
-    small = core.resize.Bilinear(work, SC_THUMB_WIDTH, thumb_h)
-    small_next = _shift_next(small)
-    thumbs = small
+    thumb_h = max(2, round(THUMB_WIDTH * clip.height / clip.width / 2) * 2)
+    small = core.resize.Bilinear(work, THUMB_WIDTH, thumb_h)
+    small_next = _shift(small, 1)
+    absdiff = core.std.Expr([small, small_next], "x y - abs")
+    stats = small
     for p in range(work.format.num_planes):
-        thumbs = core.std.PlaneStats(thumbs, small_next, plane=p, prop=f"AnimeInterpSc{p}")
-    thumbs = core.std.CopyFrameProps(thumbs, _shift_next(clip), props=["_SceneChangePrev"])
+        stats = core.std.PlaneStats(stats, small_next, plane=p, prop=f"AnimeInterpSc{p}")
+        hold = core.std.PlaneStats(absdiff, plane=p, prop=f"AnimeInterpHold{p}")
+        stats = core.std.CopyFrameProps(stats, hold, props=[f"AnimeInterpHold{p}Max"])
     exact = clip
-    nxt = _shift_next(clip)
     for p in range(clip.format.num_planes):
-        exact = core.std.PlaneStats(exact, nxt, plane=p, prop=f"AnimeInterpSame{p}")
-    return thumbs, exact
+        exact = core.std.PlaneStats(exact, _shift(clip, 1), plane=p, prop=f"AnimeInterpSame{p}")
+    names = [f"AnimeInterpSame{p}Diff" for p in range(clip.format.num_planes)]
+    stats = core.std.CopyFrameProps(stats, exact, props=[*names, "_SceneChangeNext"])
+    return core.std.CopyFrameProps(stats, _shift(clip, 1), props=["_SceneChangePrev"])
 
 
-def _scene_diff(props: vs.FrameProps, planes: int) -> float:
-    return sum(float(props[f"AnimeInterpSc{p}Diff"]) for p in range(planes)) / planes
+class _PairFacts:
+    """Reads the props of :func:`_pair_stats` frames into the facts the planner asks for."""
+
+    def __init__(
+        self, frames: list[vs.VideoFrame], first: int, planes: int, src_planes: int,
+        sc: bool, sc_threshold: float, dedup_threshold: float,
+    ) -> None:
+        self.frames, self.first = frames, first
+        self.planes, self.src_planes = planes, src_planes
+        self.sc, self.sc_threshold, self.dedup_threshold = sc, sc_threshold, dedup_threshold
+
+    def _props(self, i: int) -> vs.FrameProps:
+        return self.frames[i - self.first].props
+
+    def cut(self, i: int) -> bool:
+        if not self.sc:
+            return False
+        p = self._props(i)
+        if p.get("_SceneChangeNext") or p.get("_SceneChangePrev"):
+            return True
+        if self.sc_threshold <= 0:
+            return False
+        diff = sum(float(p[f"AnimeInterpSc{c}Diff"]) for c in range(self.planes)) / self.planes
+        return diff > self.sc_threshold
+
+    def identical(self, i: int) -> bool:
+        p = self._props(i)
+        return all(float(p[f"AnimeInterpSame{c}Diff"]) == 0.0 for c in range(self.src_planes))
+
+    def similar(self, i: int) -> bool:
+        p = self._props(i)
+        return max(float(p[f"AnimeInterpHold{c}Max"]) for c in range(self.planes)) <= (
+            self.dedup_threshold
+        )
 
 
 def interpolate(
@@ -147,6 +199,9 @@ def interpolate(
     fp16: bool | None = None,
     sc: bool = True,
     sc_threshold: float = DEFAULT_SC_THRESHOLD,
+    dedup: bool = False,
+    dedup_threshold: float = DEFAULT_DEDUP_THRESHOLD,
+    dedup_max_hold: int = 3,
 ) -> vs.VideoNode:
     """Interpolate frames of a cartoon clip with AnimeInterp.
 
@@ -170,15 +225,24 @@ def interpolate(
             Cuts come from ``_SceneChangeNext`` on the frame before or ``_SceneChangePrev``
             on the frame after (e.g. set by ``misc.SCDetect``), and from detection.
         sc_threshold: detection threshold: a pair is a cut when the mean absolute difference
-            of the two frames, shrunk to 64 pixels wide, in RGB 0..1 averaged over the
+            of the two frames, shrunk to 128 pixels wide, in RGB 0..1 averaged over the
             channels, exceeds it. 0.12 separates cuts from fast cartoon motion; raise it if
             fast motion is taken for cuts, lower it if cuts blend. ``0`` turns detection off
             while props are still honoured.
+        dedup: retime anime drawn on twos and threes: a drawing held for up to
+            ``dedup_max_hold`` frames counts as one drawing, and output frames are
+            synthesised at their true time between consecutive drawings, so motion advances
+            evenly. Frame count and timestamps are the same as without it.
+        dedup_threshold: two neighbouring frames show the same drawing when no pixel of their
+            128-pixel-wide thumbnails differs by more than this (RGB 0..1). The thumbnail
+            averages away compression noise; any moving part of the picture exceeds it.
+        dedup_max_hold: longest hold (in frames) that is retimed; longer ones are deliberate
+            pauses and stay still.
 
     Returns:
         The interpolated clip. Every frame carries ``AnimeInterpMethod`` (``"source"``,
         ``"interpolated"``, ``"scene_cut"`` or ``"held"``), ``AnimeInterpPair`` (the source
-        frames ``[k, k+1]`` it comes from) and ``AnimeInterpT`` (0..1).
+        frames ``[a, b]`` it is made from) and ``AnimeInterpT`` (0..1 between them).
     """
     clip = _validate_clip(clip)
     factor_num = _check_int("factor_num", factor_num, 1)
@@ -195,142 +259,199 @@ def interpolate(
         raise _error("fps_den was given without fps_num")
     if not isinstance(engine, str) or engine not in ENGINES:
         raise _error(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
-    if not isinstance(sc, bool):
-        raise _error(f"sc must be True or False, got {sc!r}")
-    if (
-        isinstance(sc_threshold, bool)
-        or not isinstance(sc_threshold, int | float)
-        or not 0 <= sc_threshold <= 1
-    ):
-        raise _error(f"sc_threshold must be a number in 0..1, got {sc_threshold!r}")
+    sc = _check_bool("sc", sc)
+    dedup = _check_bool("dedup", dedup)
+    sc_threshold = _check_unit("sc_threshold", sc_threshold)
+    dedup_threshold = _check_unit("dedup_threshold", dedup_threshold)
+    dedup_max_hold = _check_int("dedup_max_hold", dedup_max_hold, 2)
     if fp16 is not None and not isinstance(fp16, bool):
         raise _error(f"fp16 must be True, False or None, got {fp16!r}")
     dev = _resolve_device(device, device_index)
 
-    from .engine import make_engine
+    from . import engine as engine_mod
 
     try:
-        eng = make_engine(engine, checkpoint=checkpoint, device=dev, fp16=fp16)
+        eng = engine_mod.make_engine(engine, checkpoint=checkpoint, device=dev, fp16=fp16)
     except vs.Error:
         raise
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         raise _error(str(exc)) from exc
 
     src_fps = Fraction(clip.fps.numerator, clip.fps.denominator)
     factor = rate_factor(src_fps, factor_num, factor_den, fps_num, fps_den)
     retime = Retiming(clip.num_frames, factor)
-    return _build(clip, retime, eng, sc=sc, sc_threshold=float(sc_threshold))
+    return _Graph(
+        clip, retime, eng, sc=sc, sc_threshold=sc_threshold,
+        dedup_threshold=dedup_threshold if dedup else None, max_hold=dedup_max_hold,
+    ).output()
 
 
-def _build(
-    clip: vs.VideoNode, retime: Retiming, eng: Any, *, sc: bool, sc_threshold: float
-) -> vs.VideoNode:
-    core = vs.core
-    num, den = retime.factor.numerator, retime.factor.denominator
-    last = clip.num_frames - 1
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _error(f"{name} must be True or False, got {value!r}")
+    return value
 
-    work = to_working(clip)
-    planes = work.format.num_planes
-    clip0 = _spread(clip, num, den)
-    clip1 = _spread(_shift_next(clip), num, den)
-    work0 = _spread(work, num, den)
-    work1 = _spread(_shift_next(work), num, den)
-    thumbs, exact = _pair_stats(clip, work)
-    thumbs0 = _spread(thumbs, num, den)
-    exact0 = _spread(exact, num, den)
 
-    threads = max(1, core.num_threads)
-    frames: OnceCache[Any] = OnceCache(max(3, threads + 1))
-    pairs: OnceCache[Any] = OnceCache(max(2, threads))
+def _check_unit(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise _error(f"{name} must be a number in 0..1, got {value!r}")
+    return float(value)
 
-    def render(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
-        k, t = retime.position(n)
-        try:
-            def prep(frame: vs.VideoFrame) -> Any:
-                img = frame_to_array(frame)
-                if planes == 1:
-                    img = np.repeat(img, 3, axis=0)
-                return eng.prepare_frame(img)
 
-            a = frames.get(k, lambda: prep(f[0]))
-            b = frames.get(k + 1, lambda: prep(f[1]))
-            pair = pairs.get(k, lambda: eng.prepare_pair(a, b))
-            out = eng.render(pair, float(t))
+class _Graph:
+    """The node graph of one ``interpolate`` call. Nodes that only some frames need (the
+    interpolation between source offsets ``da`` and ``db``, pass-through of offset ``d``)
+    are made on first use and kept."""
+
+    def __init__(
+        self, clip: vs.VideoNode, retime: Retiming, eng: Any, *, sc: bool,
+        sc_threshold: float, dedup_threshold: float | None, max_hold: int,
+    ) -> None:
+        core = vs.core
+        self.clip, self.retime, self.eng = clip, retime, eng
+        self.num, self.den = retime.factor.numerator, retime.factor.denominator
+        self.last = clip.num_frames - 1
+        self.work = to_working(clip)
+        self.planes = self.work.format.num_planes
+        self.sc, self.sc_threshold = sc, sc_threshold
+        self.dedup_threshold, self.max_hold = dedup_threshold, max_hold
+        self.clip0 = self._spread(clip)
+        self.blank = core.std.BlankClip(self.clip0, keep=True)
+        stats = _pair_stats(clip, self.work)
+        window = range(-max_hold, max_hold) if dedup_threshold is not None else range(0, 1)
+        self.window_first = window.start
+        self.stats = [self._spread(_shift(stats, d)) for d in window]
+
+        threads = max(1, core.num_threads)
+        self.frame_cache: OnceCache[Any] = OnceCache(max(3, threads + 1))
+        self.pair_cache: OnceCache[Any] = OnceCache(max(2, threads))
+        self._nodes: dict[tuple, vs.VideoNode] = {}
+        self._lock = threading.Lock()
+
+    def _spread(self, clip: vs.VideoNode) -> vs.VideoNode:
+        return _spread(clip, self.num, self.den)
+
+    def _node(self, key: tuple, make: Any) -> vs.VideoNode:
+        with self._lock:
+            node = self._nodes.get(key)
+            if node is None:
+                node = self._nodes[key] = make()
+            return node
+
+    def passthrough(self, d: int, method: str) -> vs.VideoNode:
+        """Output frame n = source frame k + d, tagged with ``method``."""
+        return self._node(
+            ("pass", d, method),
+            lambda: vs.core.std.SetFrameProps(
+                self._spread(_shift(self.clip, d)), **{PROP_METHOD: method}
+            ),
+        )
+
+    def interpolated(self, da: int, db: int) -> vs.VideoNode:
+        """Output frame n synthesised between source frames k + da and k + db."""
+        return self._node(("interp", da, db), lambda: self._make_interpolated(da, db))
+
+    def _make_interpolated(self, da: int, db: int) -> vs.VideoNode:
+        core = vs.core
+        work_a = self._spread(_shift(self.work, da))
+        work_b = self._spread(_shift(self.work, db))
+        retime, eng, planes = self.retime, self.eng, self.planes
+
+        def prep(frame: vs.VideoFrame) -> Any:
+            img = frame_to_array(frame)
             if planes == 1:
-                out = out.mean(axis=0, keepdims=True)
-            return array_to_frame(out, f[0])
-        except Exception as exc:
-            raise vs.Error(
-                f"{FUNC}: frame {n} (source frames {k}-{k + 1}, t={float(t):.4f}): "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+                img = np.repeat(img, 3, axis=0)
+            return eng.prepare_frame(img)
 
-    interp = core.std.ModifyFrame(work0, [work0, work1], render)
-    interp = from_working(interp, clip0)
+        def render(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
+            k, t0 = retime.position(n)
+            a, b = k + da, k + db
+            t = (k + t0 - a) / (b - a)
+            try:
+                fa = self.frame_cache.get(a, lambda: prep(f[0]))
+                fb = self.frame_cache.get(b, lambda: prep(f[1]))
+                pair = self.pair_cache.get((a, b), lambda: eng.prepare_pair(fa, fb))
+                out = eng.render(pair, float(t))
+                if planes == 1:
+                    out = out.mean(axis=0, keepdims=True)
+                return array_to_frame(out, f[0])
+            except Exception as exc:
+                raise vs.Error(
+                    f"{FUNC}: frame {n} (source frames {a}-{b}, t={float(t):.4f}): "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
 
-    def tag(node: vs.VideoNode, method: str) -> vs.VideoNode:
-        return core.std.SetFrameProps(node, **{PROP_METHOD: method})
+        raw = core.std.ModifyFrame(work_a, [work_a, work_b], render)
+        converted = from_working(raw, self.clip0)
 
-    as_source = tag(clip0, "source")
-    as_interp = tag(interp, "interpolated")
-    cut_before = tag(clip0, "scene_cut")
-    cut_after = tag(clip1, "scene_cut")
-    held = tag(clip0, "held")
+        def tag(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
+            k, t0 = retime.position(n)
+            out = f.copy()
+            out.props[PROP_METHOD] = "interpolated"
+            out.props[PROP_PAIR] = [k + da, k + db]
+            out.props[PROP_T] = float((k + t0 - (k + da)) / (db - da))
+            return out
 
-    def decide(n: int, f: list[vs.VideoFrame]) -> vs.VideoNode:
-        _, t = retime.position(n)
-        sc_props, same_props = f[0].props, f[1].props
-        if sc and (
-            sc_props.get("_SceneChangeNext")
-            or sc_props.get("_SceneChangePrev")
-            or (sc_threshold > 0 and _scene_diff(sc_props, planes) > sc_threshold)
-        ):
-            return cut_before if t < Fraction(1, 2) else cut_after
-        if all(float(same_props[f"AnimeInterpSame{p}Diff"]) == 0.0 for p in range(
-            clip.format.num_planes
-        )):
-            return held
-        return as_interp
+        return core.std.ModifyFrame(converted, converted, tag)
 
-    blank = core.std.BlankClip(clip0, keep=True)
-    decided = core.std.FrameEval(
-        blank, decide, prop_src=[thumbs0, exact0], clip_src=[as_interp, cut_before, cut_after]
-    )
+    def _decide(self, n: int, f: vs.VideoFrame | list[vs.VideoFrame]) -> vs.VideoNode:
+        k, t0 = self.retime.position(n)
+        if isinstance(f, vs.VideoFrame):  # FrameEval passes a lone prop source unlisted
+            f = [f]
+        facts = _PairFacts(
+            f, k + self.window_first, self.planes, self.clip.format.num_planes,
+            self.sc, self.sc_threshold, self.dedup_threshold or 0.0,
+        )
+        plan = plan_frame(
+            k, t0, self.last, facts.cut, facts.identical,
+            facts.similar if self.dedup_threshold is not None else None, self.max_hold,
+        )
+        if plan.method == INTERPOLATED:
+            return self.interpolated(plan.a - k, plan.b - k)
+        return self.passthrough(plan.a - k, plan.method)
 
-    def choose(n: int) -> vs.VideoNode:
-        k, t = retime.position(n)
-        return as_source if t == 0 or k == last else decided
+    def output(self) -> vs.VideoNode:
+        core = vs.core
+        retime, last = self.retime, self.last
+        decided = core.std.FrameEval(self.blank, self._decide, prop_src=self.stats)
+        if self.dedup_threshold is None:
+            # Frames on source times need no facts, so they request no neighbours.
+            as_source = self.passthrough(0, "source")
 
-    top = core.std.FrameEval(blank, choose, clip_src=[as_source, decided])
+            def choose(n: int) -> vs.VideoNode:
+                k, t0 = retime.position(n)
+                return as_source if t0 == 0 or k == last else decided
 
-    src_fps = clip.fps
-    out_duration = None
-    if src_fps != 0:
-        out_fps = Fraction(src_fps.numerator, src_fps.denominator) * retime.factor
-        out_duration = 1 / out_fps
+            top = core.std.FrameEval(self.blank, choose)
+        else:
+            top = decided
 
-    def annotate(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
-        k, t = retime.position(n)
-        out = f.copy()
-        props = out.props
-        props[PROP_T] = float(t)
-        props[PROP_PAIR] = [k, min(k + 1, last)]
+        src_fps = self.clip.fps
+        out_duration = None
+        if src_fps != 0:
+            out_duration = 1 / (Fraction(src_fps.numerator, src_fps.denominator) * retime.factor)
+
+        def annotate(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
+            k, t0 = retime.position(n)
+            out = f.copy()
+            props = out.props
+            if PROP_PAIR not in props:
+                props[PROP_T] = float(t0)
+                props[PROP_PAIR] = [k, min(k + 1, last)]
+            if out_duration is not None:
+                props["_DurationNum"] = out_duration.numerator
+                props["_DurationDen"] = out_duration.denominator
+            elif "_DurationNum" in props and "_DurationDen" in props:
+                # Variable frame rate: each output frame lasts its source frame's duration
+                # divided by the factor, which keeps the total length.
+                d = Fraction(int(props["_DurationNum"]), int(props["_DurationDen"]))
+                d /= retime.factor
+                props["_DurationNum"] = d.numerator
+                props["_DurationDen"] = d.denominator
+            return out
+
+        out = core.std.ModifyFrame(top, top, annotate)
         if out_duration is not None:
-            props["_DurationNum"] = out_duration.numerator
-            props["_DurationDen"] = out_duration.denominator
-        elif "_DurationNum" in props and "_DurationDen" in props:
-            # Variable frame rate: each output frame lasts its source frame's duration
-            # divided by the factor, which keeps the total length.
-            d = Fraction(int(props["_DurationNum"]), int(props["_DurationDen"])) / retime.factor
-            props["_DurationNum"] = d.numerator
-            props["_DurationDen"] = d.denominator
+            fps = 1 / out_duration
+            out = core.std.AssumeFPS(out, fpsnum=fps.numerator, fpsden=fps.denominator)
         return out
-
-    out = core.std.ModifyFrame(top, top, annotate)
-    if out_duration is not None:
-        fps = 1 / out_duration
-        out = core.std.AssumeFPS(out, fpsnum=fps.numerator, fpsden=fps.denominator)
-        # AssumeFPS rewrites the durations with the same value; nothing else changes.
-    assert out.num_frames == retime.num_frames
-    return out
-
