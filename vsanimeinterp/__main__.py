@@ -1,0 +1,128 @@
+"""Command line of vsanimeinterp: ``python -m vsanimeinterp <command> ...``.
+
+Each subcommand is a :class:`Subcommand` (a function adding its arguments and a function
+running it) listed once in :data:`SUBCOMMANDS`. Run functions import what they need
+themselves, so that ``--help`` or ``download`` never pay for loading torch or VapourSynth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from vsanimeinterp import weights
+
+
+class CommandError(Exception):
+    """A failure to report to the user as one line on stderr, without a traceback."""
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """A ``python -m vsanimeinterp`` subcommand."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _download_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        default=weights.OFFICIAL_CHECKPOINT_URL,
+        help="where to download from (default: the authors' link, %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help=f"file (or directory) to store it in (default: {weights.default_checkpoint_path()})",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="download again even if the file exists"
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="give up when the server is silent this long (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--no-verify",
+        dest="verify",
+        action="store_false",
+        help="keep the file even if it does not load as a PyTorch state dict",
+    )
+
+
+def _download(args: argparse.Namespace) -> int:
+    dest = weights.resolve_destination(args.output)
+    # download_checkpoint leaves an existing file alone unless forced; say so, since the
+    # user may have expected a fresh copy.
+    present = dest.exists() and not args.force
+    path = weights.download_checkpoint(
+        args.url,
+        dest,
+        progress=not args.quiet,
+        force=args.force,
+        timeout=args.timeout,
+        verify=args.verify,
+    )
+    if present:
+        print(f"checkpoint already present: {path} (use --force to download it again)")
+    else:
+        print(f"checkpoint saved to {path}")
+    return 0
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(
+        "download",
+        "download the official pre-trained checkpoint (anime_interp_full.ckpt)",
+        _download_arguments,
+        _download,
+    ),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with one sub-parser per entry of :data:`SUBCOMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="vsanimeinterp",
+        description="AnimeInterp (CVPR 2021) frame interpolation for VapourSynth.",
+        epilog=(
+            f"Checkpoint lookup: ${weights.CHECKPOINT_ENV} names a checkpoint file; downloads "
+            f"go to ${weights.HOME_ENV} if set, else the per-user cache "
+            f"({weights.cache_dir()})."
+        ),
+    )
+    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    commands.required = True
+    for command in SUBCOMMANDS:
+        sub = commands.add_parser(command.name, help=command.help, description=command.help)
+        command.add_arguments(sub)
+        sub.set_defaults(_run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args._run(args)
+    except (CommandError, weights.DownloadError, OSError) as exc:
+        print(f"vsanimeinterp {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"vsanimeinterp {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

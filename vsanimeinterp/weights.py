@@ -1,0 +1,366 @@
+"""Where the AnimeInterp checkpoint lives, and how to fetch it.
+
+The network is useless without the authors' pre-trained weights, ``anime_interp_full.ckpt``.
+This module finds a checkpoint the user already has (an explicit path, the
+``VSANIMEINTERP_CHECKPOINT`` variable, or the per-user cache) and downloads the official one
+into that cache on request. Downloads go to ``<dest>.part`` first, resume from it, and become
+the real file only when complete, so an interrupted download never looks like a checkpoint.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import os
+import re
+import sys
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+__all__ = [
+    "CHECKPOINT_ENV",
+    "CHECKPOINT_FILENAME",
+    "HOME_ENV",
+    "OFFICIAL_CHECKPOINT_PAGE",
+    "OFFICIAL_CHECKPOINT_URL",
+    "DownloadError",
+    "cache_dir",
+    "check_checkpoint_file",
+    "default_checkpoint_path",
+    "download_checkpoint",
+    "find_checkpoint",
+    "missing_checkpoint_message",
+    "resolve_destination",
+]
+
+log = logging.getLogger(__name__)
+
+# The authors' README (github.com/lisiyao21/AnimeInterp, section "Code") links the weights on
+# Dropbox (".../anime_interp_full.ckpt?dl=0", plus a jianguoyun.com share page). ``dl=0``
+# answers with Dropbox's HTML preview page; ``dl=1`` is Dropbox's documented direct-download
+# form, which redirects to the file itself.
+OFFICIAL_CHECKPOINT_URL = "https://www.dropbox.com/s/oc8juclx1775qib/anime_interp_full.ckpt?dl=1"
+OFFICIAL_CHECKPOINT_PAGE = "https://github.com/lisiyao21/AnimeInterp#code"
+CHECKPOINT_FILENAME = "anime_interp_full.ckpt"
+HOME_ENV = "VSANIMEINTERP_HOME"
+CHECKPOINT_ENV = "VSANIMEINTERP_CHECKPOINT"
+
+# No published SHA-256 or size exists for the official file, so none is checked; the
+# structural check in check_checkpoint_file() stands in for it.
+
+_CHUNK = 1 << 20
+_USER_AGENT = "vsanimeinterp (+https://github.com/lisiyao21/AnimeInterp)"
+# torch.save before PyTorch 1.6 (the authors used 0.4-1.1) wrote a bare pickle stream that
+# starts with this pickled magic number, not a zip archive.
+_LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.IGNORECASE)
+_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)", re.IGNORECASE)
+
+
+class DownloadError(RuntimeError):
+    """The checkpoint could not be downloaded; the message says why and what to do next."""
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value else None
+
+
+def cache_dir() -> Path:
+    """Return the per-user directory where vsanimeinterp keeps downloaded files.
+
+    ``$VSANIMEINTERP_HOME`` if set; otherwise ``%LOCALAPPDATA%\\vsanimeinterp`` on Windows,
+    ``$XDG_CACHE_HOME/vsanimeinterp`` or ``~/.cache/vsanimeinterp`` elsewhere. The directory
+    is not created here.
+    """
+    home = _env(HOME_ENV)
+    if home is not None:
+        return Path(home).expanduser()
+    if sys.platform == "win32":
+        local = _env("LOCALAPPDATA")
+        base = Path(local) if local else Path.home() / "AppData" / "Local"
+        return base / "vsanimeinterp"
+    xdg = _env("XDG_CACHE_HOME")
+    # The XDG spec says relative values are invalid and must be ignored.
+    if xdg is not None and Path(xdg).is_absolute():
+        return Path(xdg) / "vsanimeinterp"
+    return Path.home() / ".cache" / "vsanimeinterp"
+
+
+def default_checkpoint_path() -> Path:
+    """Return where ``download`` stores the official checkpoint by default."""
+    return cache_dir() / CHECKPOINT_FILENAME
+
+
+def find_checkpoint(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """Locate a checkpoint without downloading anything.
+
+    Precedence: ``explicit``, then ``$VSANIMEINTERP_CHECKPOINT``, then the cached download
+    at :func:`default_checkpoint_path`. Returns ``None`` when none of them applies.
+
+    Raises:
+        FileNotFoundError: ``explicit`` or ``$VSANIMEINTERP_CHECKPOINT`` names a path that is
+            not an existing file; a path the user gave on purpose must not be silently
+            replaced by another checkpoint.
+    """
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
+        return path
+    from_env = _env(CHECKPOINT_ENV)
+    if from_env is not None:
+        path = Path(from_env).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"${CHECKPOINT_ENV} is set to {from_env!r}, which is not an existing file"
+            )
+        return path
+    cached = default_checkpoint_path()
+    return cached if cached.is_file() else None
+
+
+def missing_checkpoint_message() -> str:
+    """Explain, in one line, how to obtain a checkpoint when :func:`find_checkpoint` found none."""
+    return (
+        "no AnimeInterp checkpoint found: run `python -m vsanimeinterp download`, or download "
+        f"{CHECKPOINT_FILENAME} yourself (see {OFFICIAL_CHECKPOINT_PAGE}) and put it at "
+        f"{default_checkpoint_path()} or point ${CHECKPOINT_ENV} at it"
+    )
+
+
+def resolve_destination(dest: str | os.PathLike[str] | None = None) -> Path:
+    """Return the file :func:`download_checkpoint` writes for ``dest``.
+
+    ``None`` means :func:`default_checkpoint_path`; an existing directory means
+    ``anime_interp_full.ckpt`` inside it.
+    """
+    if dest is None:
+        return default_checkpoint_path()
+    path = Path(dest).expanduser()
+    return path / CHECKPOINT_FILENAME if path.is_dir() else path
+
+
+def _looks_like_state_dict(obj: object) -> bool:
+    # Accept a bare state dict as well as the authors' {'model_state_dict': ...} wrapper, so
+    # that re-saved or converted checkpoints are not rejected.
+    if isinstance(obj, Mapping) and isinstance(obj.get("model_state_dict"), Mapping):
+        obj = obj["model_state_dict"]
+    if not isinstance(obj, Mapping) or not obj:
+        return False
+    import torch
+
+    return all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items())
+
+
+def check_checkpoint_file(path: str | os.PathLike[str], *, load: bool = True) -> None:
+    """Check that ``path`` holds a PyTorch checkpoint of network weights.
+
+    The header check recognises both the zip format of ``torch.save`` and the older bare
+    pickle format. With ``load`` the file is also loaded with ``weights_only=True`` (no
+    arbitrary code runs) and must contain a state dict of tensors.
+
+    Raises:
+        ValueError: the file is not such a checkpoint; the message says what was found.
+    """
+    path = Path(path)
+    with path.open("rb") as f:
+        head = f.read(len(_LEGACY_TORCH_MAGIC))
+    if head.startswith(b"PK\x03\x04"):
+        # A truncated zip still has a valid local header; the central directory at the end
+        # is what a torn download loses.
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path} starts like a zip archive but is truncated or damaged")
+    elif head != _LEGACY_TORCH_MAGIC:
+        snippet = head.lstrip()[:9].lower()
+        what = "an HTML page" if snippet.startswith((b"<!doctype", b"<html")) else "unknown data"
+        raise ValueError(f"{path} is not a PyTorch checkpoint (it holds {what})")
+    if not load:
+        return
+    import pickle
+
+    import torch
+
+    try:
+        obj: Any = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+        raise ValueError(f"{path} could not be loaded as a PyTorch checkpoint: {exc}") from exc
+    if not _looks_like_state_dict(obj):
+        raise ValueError(f"{path} loads, but holds no state dict of network weights")
+
+
+def _failure(url: str, reason: str, part: Path, dest: Path) -> DownloadError:
+    kept = part.stat().st_size if part.is_file() else 0
+    if kept:
+        partial = f"{kept} bytes are kept in {part} and the next attempt resumes from there"
+    else:
+        partial = "nothing was saved"
+    return DownloadError(
+        f"could not download the checkpoint from {url}: {reason}; {partial}. Retry with "
+        f"`python -m vsanimeinterp download`, or download {CHECKPOINT_FILENAME} yourself (see "
+        f"{OFFICIAL_CHECKPOINT_PAGE}) and put it at {dest} or point ${CHECKPOINT_ENV} at it"
+    )
+
+
+def _is_html(response: http.client.HTTPResponse) -> bool:
+    return response.headers.get_content_type() in ("text/html", "application/xhtml+xml")
+
+
+def _int_header(response: http.client.HTTPResponse, name: str) -> int | None:
+    value = response.headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
+    headers = {"User-Agent": _USER_AGENT}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    request = urllib.request.Request(url, headers=headers)
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+def download_checkpoint(
+    url: str = OFFICIAL_CHECKPOINT_URL,
+    dest: str | os.PathLike[str] | None = None,
+    *,
+    progress: bool = True,
+    force: bool = False,
+    timeout: float = 60,
+    verify: bool = True,
+) -> Path:
+    """Download a checkpoint to ``dest`` (default :func:`default_checkpoint_path`).
+
+    Bytes go to ``<dest>.part``; a ``.part`` left by an interrupted attempt is resumed with an
+    HTTP ``Range`` request (a server that ignores it makes the download start over). The file
+    is renamed to ``dest`` only when complete and, with ``verify``, only after
+    :func:`check_checkpoint_file` accepted it.
+
+    Args:
+        url: where to download from.
+        dest: final file path, or an existing directory to put ``anime_interp_full.ckpt``
+            in; a missing parent directory is created.
+        progress: show a tqdm progress bar on stderr.
+        force: download again even if ``dest`` exists (an old ``.part`` is discarded too).
+        timeout: seconds to wait for the connection and for each read.
+        verify: check that the result is a loadable PyTorch state dict before keeping it.
+
+    Returns:
+        The path of the checkpoint; if it already existed and not ``force``, nothing is
+        downloaded.
+
+    Raises:
+        DownloadError: network failure, HTTP error, an HTML page instead of the file, a short
+            body, or (with ``verify``) a file that is not a checkpoint.
+    """
+    dest = resolve_destination(dest)
+    part = dest.with_name(dest.name + ".part")
+    if dest.exists() and not force:
+        log.info("checkpoint already present at %s", dest)
+        return dest
+    if force:
+        part.unlink(missing_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"cannot create the directory {dest.parent}: {exc}") from exc
+
+    # Two attempts at most: the second one only when the server's answer to a Range request
+    # shows the .part cannot be continued, so it is fetched from the start.
+    for _attempt in range(2):
+        offset = part.stat().st_size if part.is_file() else 0
+        try:
+            complete = _fetch(url, part, offset, progress=progress, timeout=timeout)
+        except DownloadError as exc:
+            raise _failure(url, str(exc), part, dest) from exc
+        except urllib.error.HTTPError as exc:
+            raise _failure(url, f"HTTP {exc.code} {exc.reason}", part, dest) from exc
+        except urllib.error.URLError as exc:
+            raise _failure(url, f"{exc.reason}", part, dest) from exc
+        except TimeoutError as exc:
+            raise _failure(url, f"no answer within {timeout:g} s", part, dest) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise _failure(url, f"{type(exc).__name__}: {exc}", part, dest) from exc
+        if complete:
+            break
+        part.unlink(missing_ok=True)
+    else:
+        raise _failure(url, "the server cannot resume and a fresh start failed", part, dest)
+
+    if verify:
+        try:
+            check_checkpoint_file(part)
+        except ValueError as exc:
+            # The file arrived whole, so resuming it could only reproduce the same bytes.
+            part.unlink(missing_ok=True)
+            reason = f"the download is not a usable checkpoint ({exc})"
+            raise _failure(url, reason, part, dest) from exc
+    os.replace(part, dest)
+    log.info("checkpoint saved to %s", dest)
+    return dest
+
+
+def _fetch(url: str, part: Path, offset: int, *, progress: bool, timeout: float) -> bool:
+    """Append the rest of ``url`` to ``part``; return False if the .part must be discarded."""
+    try:
+        response = _open(url, offset, timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 416 or not offset:
+            raise
+        # 416 to "bytes=N-" means N is at or past the end: the .part may already be whole.
+        with exc:
+            match = _UNSATISFIED_RANGE.search(exc.headers.get("Content-Range", ""))
+        return bool(match) and int(match.group(1)) == offset
+
+    with response:
+        if _is_html(response):
+            raise DownloadError(
+                "the server answered with an HTML page instead of the file (a quota, login, "
+                "consent or virus-scan page, or a link that no longer points at the file)"
+            )
+        length = _int_header(response, "Content-Length")
+        if response.status == 206:
+            match = _CONTENT_RANGE.search(response.headers.get("Content-Range", ""))
+            if not match or int(match.group(1)) != offset:
+                return False
+            total = int(match.group(3)) if match.group(3) != "*" else None
+            if total is None and length is not None:
+                total = offset + length
+            mode = "ab"
+        else:
+            # A plain 200 carries the whole file, whatever was asked for.
+            offset = 0
+            total = length
+            mode = "wb"
+
+        received = offset
+        with (
+            part.open(mode) as out,
+            tqdm(
+                total=total,
+                initial=offset,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=part.name.removesuffix(".part"),
+                disable=not progress,
+                leave=False,
+            ) as bar,
+        ):
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+            out.flush()
+            os.fsync(out.fileno())
+    if total is not None and received != total:
+        raise DownloadError(f"the connection ended after {received} of {total} bytes")
+    return True
