@@ -179,7 +179,7 @@ def test_lazy_requests_only_the_needed_source_frames():
 def test_flows_once_per_pair_and_frames_once(counting_engine):
     src = clip_from_arrays(moving_square_frames(n=4), format=vs.RGB24)
     out = vsanimeinterp.interpolate(src, engine="sgm", factor_num=4)
-    for f in out.frames(close=True):
+    for _ in out.frames(close=True):
         pass
     eng = counting_engine[0]
     assert eng.pairs == 3  # pairs (0,1), (1,2), (2,3); the last frame only repeats
@@ -271,19 +271,19 @@ def test_cuda_requested_but_absent(monkeypatch):
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(vs.Error, match="interpolate: device='cuda'.*no CUDA device"):
+    with pytest.raises(vs.Error, match=r"interpolate: device='cuda'.*no CUDA device"):
         vsanimeinterp.interpolate(vs.core.std.BlankClip(length=3), device="cuda")
 
 
 def test_animeinterp_engine_without_checkpoint_says_how_to_get_one(monkeypatch, tmp_path):
     monkeypatch.delenv("VSANIMEINTERP_CHECKPOINT", raising=False)
     monkeypatch.setenv("VSANIMEINTERP_HOME", str(tmp_path))
-    with pytest.raises(vs.Error, match="interpolate: .*python -m vsanimeinterp download"):
+    with pytest.raises(vs.Error, match=r"interpolate: .*python -m vsanimeinterp download"):
         vsanimeinterp.interpolate(vs.core.std.BlankClip(length=3), engine="animeinterp")
 
 
 def test_checkpoint_path_that_does_not_exist(tmp_path):
-    with pytest.raises(vs.Error, match="interpolate: .*nope.ckpt"):
+    with pytest.raises(vs.Error, match=r"interpolate: .*nope.ckpt"):
         vsanimeinterp.interpolate(
             vs.core.std.BlankClip(length=3), engine="animeinterp", checkpoint=tmp_path / "nope.ckpt"
         )

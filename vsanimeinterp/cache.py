@@ -11,12 +11,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
-
-V = TypeVar("V")
 
 
-class _Slot(Generic[V]):
+class _Slot[V]:
     __slots__ = ("done", "error", "value")
 
     def __init__(self) -> None:
@@ -25,7 +22,7 @@ class _Slot(Generic[V]):
         self.error: BaseException | None = None
 
 
-class OnceCache(Generic[V]):
+class OnceCache[V]:
     """Maps keys to values computed at most once while they stay cached.
 
     Args:

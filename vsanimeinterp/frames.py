@@ -27,7 +27,7 @@ def clip_from_arrays(
     frames: Sequence[np.ndarray] | np.ndarray,
     fps_num: int = 24000,
     fps_den: int = 1001,
-    format: int = vs.RGB24,  # noqa: A002 - the VapourSynth keyword
+    format: int = vs.RGB24,  # the VapourSynth keyword
     matrix: int | None = None,
 ) -> vs.VideoNode:
     """A clip from N×H×W×3 RGB frames in [0, 1] (float) or 0..255 (uint8).
