@@ -1,0 +1,156 @@
+"""Tests of the weight-free SGM engine: segmentation, matching, flows and synthesis."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from vsanimeinterp.matching import affinity, describe, mutual_match, rank_sum
+from vsanimeinterp.segmentation import segment
+from vsanimeinterp.sgm import pair_flows, prepare_frame, sgm_flows, working_size
+from vsanimeinterp.synthesis import prepare_pair, render, synthesize
+
+W, H = 320, 180
+BG = (0.92, 0.90, 0.80)
+# (colour, centre, axes) of the ellipses of the test cel.
+BLOBS = [
+    ((0.85, 0.25, 0.20), (80, 60), (40, 25)),
+    ((0.20, 0.55, 0.85), (220, 70), (50, 30)),
+    ((0.30, 0.75, 0.30), (150, 135), (45, 22)),
+    ((0.95, 0.80, 0.20), (270, 145), (25, 18)),
+]
+
+
+def cel(shift: tuple[float, float] = (0.0, 0.0), moving: tuple[int, ...] = (0, 2)) -> np.ndarray:
+    """Flat-colour ellipses with dark outlines; blobs listed in ``moving`` are shifted (px)."""
+    img = np.empty((H, W, 3), np.float32)
+    img[:] = BG
+    for k, (col, (cx, cy), ax) in enumerate(BLOBS):
+        dx, dy = shift if k in moving else (0.0, 0.0)
+        # Shift with 4 fractional bits so sub-pixel motion is drawn faithfully.
+        c = (round((cx + dx) * 16), round((cy + dy) * 16))
+        a = (ax[0] * 16, ax[1] * 16)
+        cv2.ellipse(img, c, a, 0, 0, 360, col, -1, cv2.LINE_AA, 4)
+        cv2.ellipse(img, c, a, 0, 0, 360, (0.05, 0.05, 0.08), 2, cv2.LINE_AA, 4)
+    return img
+
+
+def to_t(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None].float()
+
+
+def psnr8(a: np.ndarray, b: np.ndarray) -> float:
+    qa = np.rint(np.clip(a, 0, 1) * 255)
+    qb = np.rint(np.clip(b, 0, 1) * 255)
+    return float(10 * np.log10(255.0**2 / max(np.mean((qa - qb) ** 2), 1e-10)))
+
+
+def test_segmentation_finds_pieces() -> None:
+    img = cel()
+    seg = segment(img)
+    assert seg.labels.shape == (H, W) and seg.labels.dtype == np.int32
+    assert seg.labels.min() == 0 and seg.labels.max() == seg.n_pieces - 1
+    # Background + 4 blobs; a few slivers at outline junctions are tolerated.
+    assert 5 <= seg.n_pieces <= 9
+    for _, (cx, cy), (ax, ay) in BLOBS:
+        yy, xx = np.mgrid[0:H, 0:W]
+        inner = ((xx - cx) / (ax - 4)) ** 2 + ((yy - cy) / (ay - 4)) ** 2 < 1
+        vals = np.bincount(seg.labels[inner])
+        assert vals.max() / inner.sum() > 0.97  # one label covers the blob's interior
+    bg = np.all(np.abs(img - np.array(BG, np.float32)) < 1e-3, axis=2)
+    assert np.bincount(seg.labels[bg]).max() / bg.sum() > 0.97
+    # Outlines are detected as lines.
+    assert seg.line_mask[60, 80 - 40] or seg.line_mask[60, 80 - 41] or seg.line_mask[60, 80 - 39]
+
+
+def test_matching_pairs_translated_piece() -> None:
+    a, b = cel(), cel(shift=(7.0, -4.0))
+    sa, sb = segment(a), segment(b)
+    da, db = describe(a, sa.labels, sa.n_pieces), describe(b, sb.labels, sb.n_pieces)
+    m = mutual_match(affinity(da, db))
+    assert m.pairs.shape[1] == 2 and m.pairs.shape[0] == m.confidence.shape[0]
+    assert np.all((m.confidence >= 0) & (m.confidence <= 1))
+    for k in (0, 2):
+        _, (cx, cy), _ = BLOBS[k]
+        pa = sa.labels[cy, cx]
+        pb = sb.labels[cy - 4, cx + 7]
+        row = m.pairs[m.pairs[:, 0] == pa]
+        assert row.shape[0] == 1 and row[0, 1] == pb
+        disp = db.centroid[pb] - da.centroid[pa]
+        assert np.allclose(disp, (7.0, -4.0), atol=0.6)
+
+
+def test_rank_sum_is_zero_exactly_for_mutual_best() -> None:
+    aff = np.array([[0.9, 0.1, 0.2], [0.8, 0.7, 0.1], [0.0, 0.3, 0.6]])
+    rs = rank_sum(aff)
+    # Row 1 prefers column 0, which prefers row 0: piece 1 finds no mutual partner.
+    assert rs[0, 0] == 0 and rs[2, 2] == 0
+    assert rs[1, 1] == 1 + 0 and rs[1, 0] == 0 + 1 and rs[2, 0] == 2 + 2
+    m = mutual_match(aff)
+    assert sorted(map(tuple, m.pairs.tolist())) == [(0, 0), (2, 2)]
+    assert np.array_equal(m.rank_sum, [0, 0])
+
+
+def test_working_size() -> None:
+    assert working_size(180, 320) == (180, 320)
+    h, w = working_size(1080, 1920)
+    assert h * w <= 960 * 540 and abs(w / h - 16 / 9) < 0.01
+
+
+def test_sgm_flows_shapes_and_motion() -> None:
+    a, b = cel(), cel(shift=(6.0, 3.0))
+    f12, f21 = sgm_flows(to_t(a), to_t(b))
+    assert f12.shape == (1, 2, H, W) and f21.shape == (1, 2, H, W)
+    assert f12.dtype == torch.float32 and f21.dtype == torch.float32
+    for k, moved in ((0, True), (1, False), (2, True)):
+        _, (cx, cy), _ = BLOBS[k]
+        true = np.array([6.0, 3.0]) if moved else np.zeros(2)
+        win = (slice(cy - 8, cy + 8), slice(cx - 8, cx + 8))
+        est12 = f12[0, :, win[0], win[1]].mean(dim=(1, 2)).numpy()
+        assert np.linalg.norm(est12 - true) < 0.5, (k, est12)
+        # Backward flow is sampled where the blob is in frame 2.
+        win2 = (slice(cy + int(true[1]) - 8, cy + int(true[1]) + 8),
+                slice(cx + int(true[0]) - 8, cx + int(true[0]) + 8))
+        est21 = f21[0, :, win2[0], win2[1]].mean(dim=(1, 2)).numpy()
+        assert np.linalg.norm(est21 + true) < 0.5, (k, est21)
+
+
+def test_pair_flows_at_reduced_working_size_returns_input_units() -> None:
+    a, b = cel(), cel(shift=(8.0, 0.0))
+    fa = prepare_frame(a, max_pixels=160 * 90)
+    fb = prepare_frame(b, max_pixels=160 * 90)
+    assert fa.work_size == (90, 160)
+    f12, _ = pair_flows(fa, fb)
+    assert f12.shape == (H, W, 2)
+    _, (cx, cy), _ = BLOBS[0]
+    assert abs(f12[cy - 5:cy + 5, cx - 5:cx + 5, 0].mean() - 8.0) < 1.0
+
+
+def test_synthesis_endpoints_and_midpoint() -> None:
+    a, m, b = cel(), cel(shift=(5.0, 2.0)), cel(shift=(10.0, 4.0))
+    ta, tb = to_t(a), to_t(b)
+    f12, f21 = sgm_flows(ta, tb)
+    st = prepare_pair(ta, tb, f12, f21)
+    assert torch.allclose(render(st, 0.0), ta, atol=1e-5)
+    assert torch.allclose(render(st, 1.0), tb, atol=1e-5)
+    # Near-endpoint times stay close to the endpoint frames, not only the special cases.
+    assert (synthesize(ta, tb, f12, f21, 1e-4) - ta).abs().mean() < 2e-3
+    assert (synthesize(ta, tb, f12, f21, 1 - 1e-4) - tb).abs().mean() < 2e-3
+    mid = render(st, 0.5)[0].permute(1, 2, 0).numpy()
+    assert mid.min() >= 0 and mid.max() <= 1
+    p_sgm = psnr8(mid, m)
+    p_blend = psnr8(0.5 * (a + b), m)
+    assert p_sgm > p_blend + 8.0, (p_sgm, p_blend)
+
+
+@pytest.mark.parametrize("n", [2])
+def test_sgm_flows_batch(n: int) -> None:
+    a, b = cel(), cel(shift=(3.0, 0.0))
+    x1 = torch.stack([to_t(a)[0], to_t(b)[0]])[:n]
+    x2 = torch.stack([to_t(b)[0], to_t(a)[0]])[:n]
+    f12, f21 = sgm_flows(x1, x2)
+    assert f12.shape == (n, 2, H, W)
+    # Swapping the pair swaps the flows.
+    assert torch.allclose(f12[1], f21[0], atol=1e-4)
