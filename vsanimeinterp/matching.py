@@ -56,6 +56,20 @@ class PieceDescriptors:
         return int(self.area.shape[0])
 
 
+_COORDS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _coords(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of every pixel in raster order (int64, cached per size, read-only)."""
+    c = _COORDS.get((h, w))
+    if c is None:
+        ys, xs = np.divmod(np.arange(h * w, dtype=np.int64), w)
+        ys.flags.writeable = False
+        xs.flags.writeable = False
+        c = _COORDS.setdefault((h, w), (ys, xs))
+    return c
+
+
 def describe(img: np.ndarray, labels: np.ndarray, n_pieces: int) -> PieceDescriptors:
     """Compute :class:`PieceDescriptors` of a frame.
 
@@ -69,7 +83,7 @@ def describe(img: np.ndarray, labels: np.ndarray, n_pieces: int) -> PieceDescrip
     n = n_pieces
     area = np.bincount(flat, minlength=n).astype(np.float64)
     safe_area = np.maximum(area, 1.0)
-    ys, xs = np.divmod(np.arange(h * w, dtype=np.int64), w)
+    ys, xs = _coords(h, w)
     sx = np.bincount(flat, xs, n) / safe_area
     sy = np.bincount(flat, ys, n) / safe_area
     dx = xs - sx[flat]

@@ -37,6 +37,9 @@ MAX_PIECE_FRACTION = 0.12  # reference: larger pieces (backgrounds) keep the den
 MAX_AREA_RATIO = 3.0
 MAX_JUMP_960 = 250.0  # reference's jump limit in pixels at 960×540
 MIN_UNION_RATE = 0.8
+DENSE_PRESET = cv2.DISOPTICAL_FLOW_PRESET_FAST
+PATCH_PRESET = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
+REFINE_STEPS = (2, 6)
 
 
 @dataclass
@@ -45,6 +48,7 @@ class SGMFrame:
 
     Attributes:
         image: h×w×3 float32 RGB in [0, 1] at working resolution.
+        image8: the same in uint8 (photometric errors run on it: half the memory traffic).
         gray: h×w uint8 luma (input of DIS).
         texture: h×w float32 in [0, 1], luma gradient magnitude (saturating at 0.25 per
             pixel); weights flow samples and photometric errors towards detail.
@@ -54,6 +58,7 @@ class SGMFrame:
     """
 
     image: np.ndarray
+    image8: np.ndarray
     gray: np.ndarray
     texture: np.ndarray
     seg: Segmentation
@@ -90,7 +95,8 @@ def prepare_frame(img: np.ndarray, max_pixels: int = WORK_PIXELS) -> SGMFrame:
     if (h, w) != (H, W):
         work = cv2.resize(work, (w, h), interpolation=cv2.INTER_AREA)
     work = np.clip(work, 0.0, 1.0)
-    gray = cv2.cvtColor((work * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    work8 = (work * 255.0 + 0.5).astype(np.uint8)
+    gray = cv2.cvtColor(work8, cv2.COLOR_RGB2GRAY)
     g = gray.astype(np.float32) / 255.0
     grad = np.sqrt(cv2.Sobel(g, cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(g, cv2.CV_32F, 0, 1) ** 2)
     # Sobel sums 8 neighbour differences, so 1.0 here is a step of about 0.25 of full scale.
@@ -100,7 +106,7 @@ def prepare_frame(img: np.ndarray, max_pixels: int = WORK_PIXELS) -> SGMFrame:
     desc = describe(work, seg.labels, seg.n_pieces)
     t2 = time.perf_counter()
     times = {"segmentation": t1 - t0, "describe": t2 - t1}
-    return SGMFrame(work, gray, texture, seg, desc, (H, W), times)
+    return SGMFrame(work, work8, gray, texture, seg, desc, (H, W), times)
 
 
 def _dis(preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM) -> cv2.DISOpticalFlow:
@@ -115,11 +121,22 @@ def _piece_mean(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     return np.stack([np.bincount(flat, v[:, c], n) for c in range(v.shape[1])], 1) / cnt[:, None]
 
 
+_GRIDS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _grid(h: int, w: int) -> np.ndarray:
+    """h×w×2 float32 pixel coordinates (x, y), cached per size (it is read, never written)."""
+    g = _GRIDS.get((h, w))
+    if g is None:
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        g = _GRIDS.setdefault((h, w), np.dstack([gx, gy]))
+    return g
+
+
 def _backwarp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    coords = cv2.add(np.ascontiguousarray(flow, np.float32), _grid(h, w))
+    return cv2.remap(img, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _patch(gray: np.ndarray, sub: np.ndarray, box: np.ndarray, th: int, tw: int
@@ -210,9 +227,14 @@ _ONES3 = np.ones((1, 3), np.float32)
 
 
 def _abs_error(a: np.ndarray, b: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Per-pixel sum of absolute RGB differences (0..3) between a and b warped back (h×w)."""
+    """Per-pixel absolute RGB difference between a and b warped back (h×w): the sum over
+    channels (0..3) for float32 images, the rounded mean (0..255) for uint8 ones."""
     # cv2 keeps this at a few ms; numpy's channel reduction is several times slower.
-    return cv2.transform(cv2.absdiff(a, _backwarp(b, flow)), _ONES3)
+    d = cv2.absdiff(a, _backwarp(b, flow))
+    if d.dtype == np.uint8:
+        # The 8-bit path (mean of the channels, 0..255) is the fast one the engine uses.
+        return cv2.transform(d, _ONES3 / 3)
+    return cv2.transform(d, _ONES3)
 
 
 def _local_error(a: np.ndarray, b: np.ndarray, flow: np.ndarray, radius: int) -> np.ndarray:
@@ -286,16 +308,18 @@ def fit_piece_affine(
 def affine_field(labels: np.ndarray, centroid: np.ndarray, params: np.ndarray) -> np.ndarray:
     """Evaluate per-piece affine motions (from :func:`fit_piece_affine`) on the grid: h×w×2."""
     h, w = labels.shape
-    xs = np.arange(w, dtype=np.float32)[None, :]
-    ys = np.arange(h, dtype=np.float32)[:, None]
-    c = centroid.astype(np.float32)[labels]
-    x = (xs - c[..., 0]) / AFFINE_NORM
-    y = (ys - c[..., 1]) / AFFINE_NORM
-    p = params.astype(np.float32)[labels]
-    return np.stack(
-        [p[..., 0, 0] * x + p[..., 0, 1] * y + p[..., 0, 2],
-         p[..., 1, 0] * x + p[..., 1, 1] * y + p[..., 1, 2]], axis=2
-    )
+    # Folding the centring into per-piece coefficients of absolute x, y leaves three table
+    # lookups per component instead of gathering the whole 2×3 matrix at every pixel.
+    sx = params[:, :, 0] / AFFINE_NORM
+    sy = params[:, :, 1] / AFFINE_NORM
+    c0 = params[:, :, 2] - sx * centroid[:, 0:1] - sy * centroid[:, 1:2]
+    grid = _grid(h, w)
+    out = np.empty((h, w, 2), np.float32)
+    for k in range(2):
+        out[..., k] = (np.take(sx[:, k].astype(np.float32), labels) * grid[..., 0]
+                       + np.take(sy[:, k].astype(np.float32), labels) * grid[..., 1]
+                       + np.take(c0[:, k].astype(np.float32), labels))
+    return out
 
 
 GLOBAL_RANGE = 200  # largest camera pan searched, pixels
@@ -343,22 +367,33 @@ def _direction(
     """Flow a→b at working resolution, chosen per piece among candidate motions.
 
     Candidates: the dense flow, an affine fit to its reliable (textured, forward-backward
-    consistent) samples, and for matched pieces the guided flow and its affine fit. Each
-    piece takes the candidate with the lowest texture-weighted photometric error.
+    consistent) samples, the camera pan, and for matched pieces the guided flow and its
+    affine fit. Each piece takes the candidate with the lowest texture-weighted photometric
+    error. Returns h×w×2 float32 pixels.
     """
     labels, n = fa.seg.labels, fa.seg.n_pieces
-    guided, ok = _guided_flow(fa, fb, pairs, dis)
+    lab = labels.ravel()
     fb_err = np.linalg.norm(dense + _backwarp(dense_back, dense), axis=2)
     # Line pixels were merged into whichever piece is nearest, but an outline moves with the
     # object it encloses; they are left out of the piece statistics and get their flow from
     # the neighbour propagation afterwards.
     body = fa.texture * ~fa.seg.line_mask
     w_dense = body * (fb_err < 1.0)
-    cands = [dense]
-    allowed = [np.ones(n, bool)]
+    # Texture weighting: a flat interior matches under any motion, so only detail decides.
+    wt = body.ravel() + 0.02 * ~fa.seg.line_mask.ravel()
+    cnt = np.bincount(lab, wt, n) + 1e-9
+
+    def piece_error(flow: np.ndarray) -> np.ndarray:
+        err = _local_error(fa.image8, fb.image8, flow, 1)
+        return np.bincount(lab, err.ravel() * wt, n) / cnt
+
+    # Per-pixel dense flow must clearly beat the smooth models to be kept: in flat areas it
+    # is unconstrained and its noise would otherwise win ties.
+    cands: list[np.ndarray] = [dense]
+    errs = [piece_error(dense) * DENSE_HANDICAP]
     p_dense, sup = fit_piece_affine(labels, n, fa.desc.centroid, dense, w_dense)
     cands.append(affine_field(labels, fa.desc.centroid, p_dense))
-    allowed.append(sup > 0)
+    errs.append(np.where(sup > 0, piece_error(cands[-1]), np.inf))
     # Backgrounds are large pieces whose borders are mostly occlusion edges with moving
     # characters, so neither photometric error nor their own samples pin their motion; the
     # camera pan voted by all large pieces does.
@@ -369,29 +404,24 @@ def _direction(
     forced = fa.desc.area > MAX_PIECE_FRACTION * labels.size
     if pan is not None:
         cands.append(np.broadcast_to(pan, dense.shape))
-        allowed.append(np.ones(n, bool))
+        errs.append(piece_error(cands[-1]))
+    guided, ok = _guided_flow(fa, fb, pairs, dis)
     if ok.any():
         g = np.where(ok[labels][..., None], guided, dense)
         p_g, _ = fit_piece_affine(labels, n, fa.desc.centroid, g, ok[labels] * body)
-        cands += [g, affine_field(labels, fa.desc.centroid, p_g)]
-        allowed += [ok, ok]
-    # Texture weighting: a flat interior matches under any motion, so only detail decides.
-    wt = body.ravel() + 0.02 * ~fa.seg.line_mask.ravel()
-    cnt = np.bincount(labels.ravel(), wt, n) + 1e-9
-    errs = np.stack(
-        [np.bincount(labels.ravel(), _local_error(fa.image, fb.image, c, 1).ravel() * wt, n)
-         / cnt for c in cands], 1
-    )
-    # Per-pixel dense flow must clearly beat the smooth models to be kept: in flat areas it
-    # is unconstrained and its noise would otherwise win ties.
-    errs[:, 0] *= DENSE_HANDICAP
-    errs[~np.stack(allowed, 1)] = np.inf
-    choice = errs.argmin(axis=1)
+        for c in (g, affine_field(labels, fa.desc.centroid, p_g)):
+            cands.append(c)
+            errs.append(np.where(ok, piece_error(c), np.inf))
+    choice = np.stack(errs, 1).argmin(axis=1)
     if pan is not None:
         choice[forced] = 2
-    stack = np.stack(cands, 0)
-    pick = choice[labels]
-    return np.take_along_axis(stack, pick[None, ..., None], 0)[0].astype(np.float32)
+    pick = np.take(choice.astype(np.uint8), labels)
+    out = np.array(cands[0], np.float32)
+    for c in range(1, len(cands)):
+        mask = cv2.compare(pick, c, cv2.CMP_EQ)
+        if cv2.countNonZero(mask):
+            cv2.copyTo(np.ascontiguousarray(cands[c], np.float32), mask, out)
+    return out
 
 
 def _shifted(flow: np.ndarray, dx: int, dy: int) -> np.ndarray:
@@ -417,21 +447,24 @@ def refine_by_candidates(
     search; it only ever lowers the local matching error.
 
     Args:
-        a, b: h×w×3 float32 frames in [0, 1].
+        a, b: h×w×3 frames, uint8 (fast) or float32 in [0, 1].
         flow: h×w×2 float32 flow a→b in pixels.
     """
-    best = flow
+    best = np.ascontiguousarray(flow, np.float32).copy()
+    # 8-bit errors are integers: any drop counts; float errors need a margin against noise.
+    eps = 0 if a.dtype == np.uint8 else 1e-3
     best_err = _local_error(a, b, best, radius)
     for _ in range(iterations):
-        base = best
+        base = best.copy()
         for d in steps:
             for dx, dy in ((d, 0), (-d, 0), (0, d), (0, -d)):
                 cand = _shifted(base, dx, dy)
                 err = _local_error(a, b, cand, radius)
-                better = err < best_err - 1e-3
-                best = np.where(better[..., None], cand, best)
-                best_err = np.minimum(err, best_err)
-    return best.astype(np.float32)
+                # OpenCV's masked copy and minimum avoid numpy temporaries of the whole field.
+                better = cv2.compare(err, best_err - eps, cv2.CMP_LT)
+                cv2.copyTo(cand, better, best)
+                cv2.min(err, best_err, best_err)
+    return best
 
 
 def _to_original(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -461,7 +494,7 @@ def pair_flows(
     if a.orig_size != b.orig_size:
         raise ValueError(f"pair_flows: frame sizes differ {a.orig_size} vs {b.orig_size}")
     t0 = time.perf_counter()
-    dis = _dis()
+    dis = _dis(DENSE_PRESET)
     dense12 = dis.calc(a.gray, b.gray, None)
     dense21 = dis.calc(b.gray, a.gray, None)
     t1 = time.perf_counter()
@@ -474,11 +507,11 @@ def pair_flows(
     pairs = _select_pairs(a, b, matches.pairs)
     pairs_back = _select_pairs(b, a, matches.pairs[:, ::-1].copy())
     t2 = time.perf_counter()
-    patch_dis = _dis()
+    patch_dis = _dis(PATCH_PRESET)
     f12 = _direction(a, b, pairs, dense12, dense21, patch_dis)
     f21 = _direction(b, a, pairs_back, dense21, dense12, patch_dis)
-    f12 = refine_by_candidates(a.image, b.image, f12)
-    f21 = refine_by_candidates(b.image, a.image, f21)
+    f12 = refine_by_candidates(a.image8, b.image8, f12, REFINE_STEPS)
+    f21 = refine_by_candidates(b.image8, a.image8, f21, REFINE_STEPS)
     out = _to_original(f12, a.orig_size), _to_original(f21, b.orig_size)
     t3 = time.perf_counter()
     if timings is not None:

@@ -51,31 +51,34 @@ def splat(
 
     base_w = torch.ones_like(tx) if weight is None else weight[:, 0].to(acc_dtype)
     finite = torch.isfinite(tx) & torch.isfinite(ty)
-    base_w = torch.where(finite, base_w, torch.zeros_like(base_w))
-    x0 = torch.where(finite, x0, torch.full_like(x0, -2))
-    y0 = torch.where(finite, y0, torch.full_like(y0, -2))
-    fx = torch.where(finite, fx, torch.zeros_like(fx))
-    fy = torch.where(finite, fy, torch.zeros_like(fy))
+    if not bool(finite.all()):
+        base_w = torch.where(finite, base_w, torch.zeros_like(base_w))
+        x0 = torch.where(finite, x0, torch.full_like(x0, -2))
+        y0 = torch.where(finite, y0, torch.full_like(y0, -2))
+        fx = torch.where(finite, fx, torch.zeros_like(fx))
+        fy = torch.where(finite, fy, torch.zeros_like(fy))
 
-    vals = values.to(acc_dtype).reshape(n, c, h * w)
-    acc = torch.zeros(n, c, h * w, device=device, dtype=acc_dtype)
-    norm = torch.zeros(n, 1, h * w, device=device, dtype=acc_dtype)
+    # The weight rides along as an extra channel so each corner is a single scatter.
+    vals = torch.cat([values.to(acc_dtype), torch.ones_like(values[:, :1], dtype=acc_dtype)], 1)
+    vals = vals.reshape(n, c + 1, h * w)
+    acc = torch.zeros(n, c + 1, h * w, device=device, dtype=acc_dtype)
     x0i = x0.long()
     y0i = y0.long()
+    gx1, gy1 = 1 - fx, 1 - fy
     for dy, dx, bw in (
-        (0, 0, (1 - fx) * (1 - fy)),
-        (0, 1, fx * (1 - fy)),
-        (1, 0, (1 - fx) * fy),
+        (0, 0, gx1 * gy1),
+        (0, 1, fx * gy1),
+        (1, 0, gx1 * fy),
         (1, 1, fx * fy),
     ):
-        xi = x0i + dx
-        yi = y0i + dy
+        xi = x0i + dx if dx else x0i
+        yi = y0i + dy if dy else y0i
         inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        wgt = torch.where(inside, bw * base_w, torch.zeros_like(bw)).reshape(n, 1, h * w)
+        wgt = (bw * base_w).masked_fill_(~inside, 0).reshape(n, 1, h * w)
         idx = (yi.clamp(0, h - 1) * w + xi.clamp(0, w - 1)).reshape(n, 1, h * w)
-        acc.scatter_add_(2, idx.expand(n, c, h * w), vals * wgt)
-        norm.scatter_add_(2, idx, wgt)
-    return acc.reshape(n, c, h, w).to(dtype), norm.reshape(n, 1, h, w).to(dtype)
+        acc.scatter_add_(2, idx.expand(n, c + 1, h * w), vals * wgt)
+    acc = acc.reshape(n, c + 1, h, w)
+    return acc[:, :c].to(dtype), acc[:, c:].to(dtype)
 
 
 def splat_normalized(

@@ -84,27 +84,28 @@ def prepare_pair(
 
 def _fill_holes(img: torch.Tensor, valid: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
     """Fill pixels where ``valid`` is 0 from a coarse-to-fine normalised average of valid
-    neighbours; pixels with no valid data at any scale take ``fallback``."""
+    neighbours; pixels with no valid data at any scale take ``fallback``.
+
+    Args:
+        img: N×C×H×W values, meaningful where ``valid``; valid: N×1×H×W in {0, 1};
+        fallback: N×C×H×W.
+    """
     if bool(valid.all()):
         return img
-    filled = torch.where(valid > 0, img, fallback)
-    acc = img * valid
-    wsum = valid.clone()
-    h, w = img.shape[-2:]
-    # Each level doubles the reach; the finest level that sees data decides each hole.
-    est = fallback.clone()
-    levels = []
-    a, s = acc, wsum
-    while min(a.shape[-2:]) > 1 and len(levels) < 8:
-        a = F.avg_pool2d(a, 2, ceil_mode=True)
-        s = F.avg_pool2d(s, 2, ceil_mode=True)
-        levels.append((a, s))
-    for a, s in reversed(levels):
-        au = F.interpolate(a, size=(h, w), mode="bilinear", align_corners=False)
-        su = F.interpolate(s, size=(h, w), mode="bilinear", align_corners=False)
-        ok = su > 1e-6
-        est = torch.where(ok, au / su.clamp_min(1e-6), est)
-    return torch.where(valid > 0, filled, est)
+    # Halving pyramid of the valid data (sum and weight); each level doubles the reach.
+    levels = [(img * valid, valid)]
+    while min(levels[-1][0].shape[-2:]) > 1 and len(levels) < 10:
+        a, s = levels[-1]
+        levels.append((F.avg_pool2d(a, 2, ceil_mode=True), F.avg_pool2d(s, 2, ceil_mode=True)))
+    a, s = levels[-1]
+    est = F.interpolate(fallback, size=a.shape[-2:], mode="area")
+    est = torch.where(s > 1e-6, a / s.clamp_min(1e-6), est)
+    # Going up one level at a time keeps the cost at about two full-resolution passes: a
+    # pixel with data at a level takes its average there, the others the coarser estimate.
+    for a, s in reversed(levels[:-1]):
+        up = F.interpolate(est, size=a.shape[-2:], mode="bilinear", align_corners=False)
+        est = torch.where(s > 1e-6, a / s.clamp_min(1e-6), up)
+    return torch.where(valid > 0, img, est)
 
 
 def render(state: PairState, t: float) -> torch.Tensor:
