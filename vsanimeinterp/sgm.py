@@ -479,13 +479,20 @@ def _to_original(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def pair_flows(
-    a: SGMFrame, b: SGMFrame, timings: dict[str, float] | None = None
+    a: SGMFrame, b: SGMFrame, timings: dict[str, float] | None = None,
+    details: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bidirectional SGM flow between two prepared frames.
 
     Args:
         a, b: frames from :func:`prepare_frame` (same input size).
         timings: optional dict receiving seconds spent in ``"matching"`` and ``"flow"``.
+        details: optional dict receiving what a person inspecting the result wants to see, at
+            working resolution: ``"matches"`` (K×2 mutual matches, piece of a, piece of b),
+            ``"guided12"`` / ``"guided21"`` (the matches trusted for guided flow in each
+            direction, indexed from that direction's source frame), ``"dense12"`` /
+            ``"dense21"`` (the DIS fallback flows) and ``"flow12"`` / ``"flow21"`` (the
+            final flows before scaling to the input size).
 
     Returns:
         ``(F12, F21)``, each H×W×2 float32 at the original frame size, in pixels of that size
@@ -514,6 +521,9 @@ def pair_flows(
     f21 = refine_by_candidates(b.image8, a.image8, f21, REFINE_STEPS)
     out = _to_original(f12, a.orig_size), _to_original(f21, b.orig_size)
     t3 = time.perf_counter()
+    if details is not None:
+        details.update(matches=matches.pairs, guided12=pairs, guided21=pairs_back,
+                       dense12=dense12, dense21=dense21, flow12=f12, flow21=f21)
     if timings is not None:
         timings["matching"] = timings.get("matching", 0.0) + (t2 - t1)
         timings["flow"] = timings.get("flow", 0.0) + (t1 - t0) + (t3 - t2)
