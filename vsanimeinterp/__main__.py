@@ -8,15 +8,15 @@ themselves, so that ``--help`` or ``download`` never pay for loading torch or Va
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vsanimeinterp import weights
+from vsanimeinterp.cli_common import CommandError
 
-
-class CommandError(Exception):
-    """A failure to report to the user as one line on stderr, without a traceback."""
+__all__ = ["SUBCOMMANDS", "CommandError", "Subcommand", "build_parser", "main"]
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,45 @@ def _download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _module_command(name: str, module: str, help: str) -> Subcommand:
+    """A subcommand whose ``add_arguments(parser)`` and ``run(args)`` live in
+    ``vsanimeinterp.<module>``; those modules import VapourSynth and torch only in ``run``."""
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        importlib.import_module(f"vsanimeinterp.{module}").add_arguments(parser)
+
+    def run(args: argparse.Namespace) -> int:
+        return importlib.import_module(f"vsanimeinterp.{module}").run(args)
+
+    return Subcommand(name, help, add_arguments, run)
+
+
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "download",
         "download the official pre-trained checkpoint (anime_interp_full.ckpt)",
         _download_arguments,
         _download,
+    ),
+    _module_command(
+        "video", "video",
+        "interpolate a video file and encode it with ffmpeg, keeping its audio",
+    ),
+    _module_command(
+        "bench", "bench",
+        "speed and memory of the engines next to frame blending and MVTools",
+    ),
+    _module_command(
+        "evaluate", "evaluate",
+        "the paper's PSNR/SSIM/IE protocol on a triplet set in ATD-12K layout",
+    ),
+    _module_command(
+        "inspect", "inspect_sgm",
+        "pictures of SGM's segmentation, piece matches and flows for one frame pair",
+    ),
+    _module_command(
+        "make-testset", "testset",
+        "write a generated triplet set in ATD-12K layout (for evaluate)",
     ),
 )
 
