@@ -160,10 +160,18 @@ def _patch(gray: np.ndarray, sub: np.ndarray, box: np.ndarray, th: int, tw: int
     return canvas, cmask, oy, ox
 
 
+ATLAS_GAP = 16  # black pixels between patches in the atlas, beyond each patch's own margin
+
+
 def _guided_flow(
     fa: SGMFrame, fb: SGMFrame, pairs: np.ndarray, dis: cv2.DISOpticalFlow
 ) -> tuple[np.ndarray, np.ndarray]:
     """Guided flow of frame a's matched pieces towards frame b.
+
+    Each matched pair becomes two masked patches, both pieces centred on a black canvas of
+    the same size, so that only the residual motion inside the piece is left to estimate.
+    All canvases are packed into one atlas per frame and DIS runs once on the atlases: its
+    per-call cost dominates on small patches.
 
     Args:
         pairs: K×2 (piece of a, piece of b) to refine.
@@ -175,7 +183,10 @@ def _guided_flow(
     h, w = fa.work_size
     flow = np.zeros((h, w, 2), np.float32)
     ok = np.zeros(fa.seg.n_pieces, bool)
+    if pairs.size == 0:
+        return flow, ok
     la, lb = fa.seg.labels, fb.seg.labels
+    items = []
     for i, j in pairs:
         ba, bb = fa.desc.bbox[i], fb.desc.bbox[j]
         ha, wa = ba[3] - ba[1] + 1, ba[2] - ba[0] + 1
@@ -185,9 +196,31 @@ def _guided_flow(
         tw = int(max(wa, wb, 16) + 10)
         sub_a = la[ba[1]:ba[3] + 1, ba[0]:ba[2] + 1] == i
         sub_b = lb[bb[1]:bb[3] + 1, bb[0]:bb[2] + 1] == j
-        pa, ma, oya, oxa = _patch(fa.gray, sub_a, ba, th, tw)
-        pb, mb, oyb, oxb = _patch(fb.gray, sub_b, bb, th, tw)
-        pf = dis.calc(pa, pb, None)
+        items.append((i, ba, bb, th, tw, _patch(fa.gray, sub_a, ba, th, tw),
+                      _patch(fb.gray, sub_b, bb, th, tw)))
+    # Shelf packing, tallest first, rows as wide as the frame (or the widest patch).
+    order = sorted(range(len(items)), key=lambda k: -items[k][3])
+    atlas_w = max(w, max(it[4] for it in items)) + ATLAS_GAP
+    places: dict[int, tuple[int, int]] = {}
+    x = y = row_h = 0
+    for k in order:
+        th, tw = items[k][3], items[k][4]
+        if x + tw + ATLAS_GAP > atlas_w:
+            x, y, row_h = 0, y + row_h, 0
+        places[k] = (y + ATLAS_GAP, x + ATLAS_GAP)
+        x += tw + ATLAS_GAP
+        row_h = max(row_h, th + ATLAS_GAP)
+    atlas_h = y + row_h + ATLAS_GAP
+    atlas_a = np.zeros((atlas_h, atlas_w), np.uint8)
+    atlas_b = np.zeros((atlas_h, atlas_w), np.uint8)
+    for k, (i, ba, bb, th, tw, (pa, _, _, _), (pb, _, _, _)) in enumerate(items):
+        y0, x0 = places[k]
+        atlas_a[y0:y0 + th, x0:x0 + tw] = pa
+        atlas_b[y0:y0 + th, x0:x0 + tw] = pb
+    atlas_flow = dis.calc(atlas_a, atlas_b, None)
+    for k, (i, ba, bb, th, tw, (_, ma, oya, oxa), (_, mb, oyb, oxb)) in enumerate(items):
+        y0, x0 = places[k]
+        pf = atlas_flow[y0:y0 + th, x0:x0 + tw]
         yy, xx = np.nonzero(ma)
         fx = pf[yy, xx, 0]
         fy = pf[yy, xx, 1]
