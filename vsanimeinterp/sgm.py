@@ -213,7 +213,7 @@ def _guided_flow(
     atlas_h = y + row_h + ATLAS_GAP
     atlas_a = np.zeros((atlas_h, atlas_w), np.uint8)
     atlas_b = np.zeros((atlas_h, atlas_w), np.uint8)
-    for k, (i, ba, bb, th, tw, (pa, _, _, _), (pb, _, _, _)) in enumerate(items):
+    for k, (_, _, _, th, tw, (pa, _, _, _), (pb, _, _, _)) in enumerate(items):
         y0, x0 = places[k]
         atlas_a[y0:y0 + th, x0:x0 + tw] = pa
         atlas_b[y0:y0 + th, x0:x0 + tw] = pb
