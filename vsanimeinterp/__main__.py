@@ -113,6 +113,10 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "the paper's PSNR/SSIM/IE protocol on a triplet set in ATD-12K layout",
     ),
     _module_command(
+        "profile", "profiling",
+        "seconds per stage and peak memory of one in-between, per engine, device and size",
+    ),
+    _module_command(
         "inspect", "inspect_sgm",
         "pictures of SGM's segmentation, piece matches and flows for one frame pair",
     ),
