@@ -260,3 +260,14 @@ def test_arbitrary_pickle_is_refused_with_advice(tmp_path, state_dict):
     torch.save({"model_state_dict": dict(state_dict), "args": _Opaque()}, path)
     with pytest.raises(CheckpointError, match="weights_only=False"):
         load_model(path)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_bounded_correlation_matches_reference(model, cases, index):
+    """The memory-bounded look-up gives the reference's numbers (issue: 1080p and 4K)."""
+    model.corr_mode = "bounded"
+    try:
+        frame, flow12, flow21 = model(*case_inputs(cases, index))[:3]
+    finally:
+        model.corr_mode = "auto"
+    assert_conforms(frame, flow12, flow21, expected(cases, index))

@@ -68,3 +68,14 @@ def test_wrong_checkpoint_file_is_a_vs_error(tmp_path):
         vsanimeinterp.interpolate(
             vs.core.std.BlankClip(length=3), engine="animeinterp", checkpoint=bad
         )
+
+
+def test_bounded_correlation_through_the_filter():
+    frames = moving_square_frames(n=2, w=160, h=128)
+    src = clip_from_arrays(frames, format=vs.RGBS)
+    mids = [
+        clip_to_arrays(vsanimeinterp.interpolate(
+            src, engine="animeinterp", checkpoint=CKPT, corr=mode))[1]
+        for mode in ("all-pairs", "bounded")
+    ]
+    assert np.abs(mids[0] - mids[1]).max() < 1e-3

@@ -79,6 +79,7 @@ def make_engine(
     checkpoint: str | os.PathLike[str] | None = None,
     device: str = "cpu",
     fp16: bool | None = None,
+    corr: str = "auto",
 ) -> Any:
     """The engine the filter asked for. ``"auto"`` takes the network when a checkpoint is
     found (argument, ``$VSANIMEINTERP_CHECKPOINT``, downloaded file), else SGM."""
@@ -93,4 +94,4 @@ def make_engine(
         return SGMEngine(device)
     from .network_engine import AnimeInterpEngine
 
-    return AnimeInterpEngine(path, device=device, fp16=fp16)
+    return AnimeInterpEngine(path, device=device, fp16=fp16, corr=corr)

@@ -43,16 +43,19 @@ class AnimeInterpEngine:
         device: torch device string.
         fp16: half precision for the convolutional parts (default: on CUDA only); the
             correlation and flow coordinates stay float32.
+        corr: correlation look-up, see :attr:`AnimeInterp.corr_mode`.
     """
 
     name = "animeinterp"
 
     def __init__(
-        self, checkpoint: str | os.PathLike[str], device: str = "cpu", fp16: bool | None = None
+        self, checkpoint: str | os.PathLike[str], device: str = "cpu",
+        fp16: bool | None = None, corr: str = "auto",
     ) -> None:
         self.device = torch.device(device)
         half = self.device.type == "cuda" if fp16 is None else fp16
         self.net = load_model(checkpoint, device=self.device, half=half)
+        self.net.corr_mode = corr
         self._sgm = SGMEngine(device)
         self.stats = EngineStats()
 

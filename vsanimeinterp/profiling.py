@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="checkpoint for animeinterp (default: the one interpolate() finds)")
     parser.add_argument("--devices", default="cpu",
                         help="comma-separated: cpu, cuda, cuda-fp16")
+    parser.add_argument("--corr", default="auto",
+                        help="comma-separated correlation look-ups for animeinterp: auto, "
+                        "all-pairs, bounded")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch/OpenCV threads (default: all cores)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
@@ -160,6 +163,7 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
         from .network import load_model
 
         net = load_model(spec["checkpoint"], device=device, half=half)
+        net.corr_mode = spec["corr"]
     img1, img2 = _pair(width, height)
     warm1, warm2 = _pair(192, 128)
 
@@ -179,6 +183,7 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
     cpu = time.process_time() - cpu0
     row: dict[str, Any] = {
         "engine": spec["engine"], "device": spec["device"], "width": width, "height": height,
+        "corr": spec["corr"] if net is not None else None,
         "stages_s": {k: round(clock.totals.get(k, 0.0), 4) for k in STAGES[spec["engine"]]},
         "total_s": round(sum(clock.totals.values()), 4),
         "cpu_s": round(cpu, 4),
@@ -208,7 +213,8 @@ def _table(rows: list[dict[str, Any]]) -> str:
         mem = f"peak RSS {r['peak_rss_mib']:.0f} MiB (+{r['peak_rss_growth_mib']:.0f})"
         if "cuda_max_allocated_mib" in r:
             mem += f", CUDA {r['cuda_max_allocated_mib']:.0f} MiB"
-        lines.append(f"{r['engine']:<11} {r['device']:<9} {r['width']}x{r['height']}: "
+        name = r["engine"] + (f" ({r['corr']})" if r.get("corr") else "")
+        lines.append(f"{name:<23} {r['device']:<9} {r['width']}x{r['height']}: "
                      f"{r['total_s']:.3f} s/frame ({stages}); CPU {r['cpu_s']:.3f} s; {mem}")
     return "\n".join(lines)
 
@@ -226,12 +232,17 @@ def run(args: argparse.Namespace) -> int:
     for d in devices:
         if d not in ("cpu", "cuda", "cuda-fp16"):
             raise CommandError(f"unknown device {d!r} (choose from cpu, cuda, cuda-fp16)")
+    corrs = [c.strip() for c in args.corr.split(",") if c.strip()]
+    for c in corrs:
+        if c not in ("auto", "all-pairs", "bounded"):
+            raise CommandError(f"unknown --corr {c!r} (choose from auto, all-pairs, bounded)")
     checkpoint = _resolve_checkpoint(args.checkpoint) if "animeinterp" in engines else None
+    configs = [(e, c) for e in engines for c in (corrs if e == "animeinterp" else ["-"])]
     rows = []
     for (w, h) in sizes:
-        for engine in engines:
+        for engine, corr in configs:
             for device in devices:
-                spec = {"engine": engine, "device": device, "size": [w, h],
+                spec = {"engine": engine, "device": device, "size": [w, h], "corr": corr,
                         "checkpoint": checkpoint, "threads": args.threads}
                 proc = subprocess.run(
                     [sys.executable, "-m", "vsanimeinterp", "profile", "--worker",

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .corr import CorrPyramid
+from .corr import make_corr
 from .encoder import FeatureEncoder
 from .update import UpdateBlock
 
@@ -118,6 +118,7 @@ class RFR(nn.Module):
         fmap2: torch.Tensor,
         flow_init: torch.Tensor,
         iters: int = ITERATIONS,
+        corr: str = "auto",
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Refine the flow from frame 1 to frame 2.
 
@@ -125,6 +126,8 @@ class RFR(nn.Module):
             fmap1, fmap2: N×256×h×w outputs of :meth:`encode` for frames 1 and 2.
             flow_init: N×2×H×W initial flow 1→2 in pixels (channel 0 = x) at the frames' size.
             iters: number of GRU iterations.
+            corr: correlation look-up, ``"auto"``, ``"all-pairs"`` or ``"bounded"`` (same
+                numbers, bounded memory; see :func:`~vsanimeinterp.network.corr.make_corr`).
 
         Returns:
             ``(flow, flow_init_small)``: the refined N×2×H×W flow in pixels (float32), and the
@@ -139,7 +142,7 @@ class RFR(nn.Module):
         init = F.interpolate(flow_init.float(), size=(h, w), mode="nearest")
         init = torch.cat((init[:, :1] * float(w) / width, init[:, 1:] * float(h) / height), 1)
 
-        corr_fn = CorrPyramid(fmap1, fmap2, levels=CORR_LEVELS, radius=CORR_RADIUS)
+        corr_fn = make_corr(fmap1, fmap2, corr, levels=CORR_LEVELS, radius=CORR_RADIUS)
         block_dtype = self.update_block.flow_head.conv1.weight.dtype
         context = fmap1.to(block_dtype)
         net = torch.tanh(context[:, :HIDDEN_DIM])
