@@ -287,3 +287,21 @@ def test_checkpoint_path_that_does_not_exist(tmp_path):
         vsanimeinterp.interpolate(
             vs.core.std.BlankClip(length=3), engine="animeinterp", checkpoint=tmp_path / "nope.ckpt"
         )
+
+
+@pytest.mark.parametrize("bad", [0, -0.5, 1.5, "half", True, None])
+def test_bad_flow_scale(bad):
+    with pytest.raises(vs.Error, match=r"interpolate: flow_scale must be a number in \(0, 1\]"):
+        vsanimeinterp.interpolate(vs.core.std.BlankClip(length=3), flow_scale=bad)
+
+
+def test_flow_scale_reduces_sgm_working_size():
+    from vsanimeinterp.engine import SGMEngine
+
+    img = moving_square_frames(n=1, w=320, h=180)[0].transpose(2, 0, 1).copy()
+    assert SGMEngine(flow_scale=0.5).prepare_frame(img)[1].work_size == (90, 160)
+    assert SGMEngine().prepare_frame(img)[1].work_size == (180, 320)
+    src = clip_from_arrays(moving_square_frames(n=3, w=320, h=180), format=vs.YUV420P8)
+    out = vsanimeinterp.interpolate(src, engine="sgm", flow_scale=0.5)
+    assert out.num_frames == 6 and out.format.id == vs.YUV420P8
+    out.get_frame(1)

@@ -79,3 +79,28 @@ def test_bounded_correlation_through_the_filter():
         for mode in ("all-pairs", "bounded")
     ]
     assert np.abs(mids[0] - mids[1]).max() < 1e-3
+
+
+def test_flow_scale_runs_the_flow_net_on_reduced_frames(monkeypatch):
+    from vsanimeinterp.network.rfr import RFR
+
+    frames = moving_square_frames(n=2, w=288, h=256, step=8)
+    src = clip_from_arrays(frames, format=vs.RGBS)
+    sizes = []
+    real_refine = RFR.refine
+
+    def spy(self, fmap1, fmap2, flow_init, *args):
+        sizes.append(tuple(fmap1.shape[-2:]))
+        return real_refine(self, fmap1, fmap2, flow_init, *args)
+
+    monkeypatch.setattr(RFR, "refine", spy)
+    full, half = (
+        clip_to_arrays(vsanimeinterp.interpolate(
+            src, engine="animeinterp", checkpoint=CKPT, flow_scale=scale))[1]
+        for scale in (1.0, 0.5)
+    )
+    assert full.shape == half.shape == (256, 288, 3)
+    # 1/8 of the padded frame: 256×288 at 1.0; 128×144 at 0.5.
+    assert sizes == [(32, 36), (32, 36), (16, 18), (16, 18)]
+    # Untrained weights: the two flows differ, but both in-betweens stay near each other.
+    assert np.abs(full - half).mean() < 0.05

@@ -38,20 +38,26 @@ class SGMEngine:
     Args:
         device: torch device for synthesis (matching and flows run on the CPU with OpenCV).
         max_pixels: working-resolution area of SGM, see :func:`sgm.working_size`.
+        flow_scale: flows are estimated at most at this fraction of the frame's width and
+            height (and never above ``max_pixels``), then scaled up.
     """
 
     name = "sgm"
 
-    def __init__(self, device: str = "cpu", max_pixels: int = sgm.WORK_PIXELS) -> None:
+    def __init__(
+        self, device: str = "cpu", max_pixels: int = sgm.WORK_PIXELS, flow_scale: float = 1.0
+    ) -> None:
         self.device = torch.device(device)
         self.max_pixels = max_pixels
+        self.flow_scale = flow_scale
         self.stats = EngineStats()
 
     def prepare_frame(self, img: np.ndarray) -> tuple[torch.Tensor, sgm.SGMFrame]:
         self.stats.frames += 1
         hwc = np.ascontiguousarray(img.transpose(1, 2, 0))
         tensor = torch.from_numpy(np.ascontiguousarray(img))[None].to(self.device)
-        return tensor, sgm.prepare_frame(hwc, self.max_pixels)
+        area = round(hwc.shape[0] * hwc.shape[1] * self.flow_scale**2)
+        return tensor, sgm.prepare_frame(hwc, min(self.max_pixels, area))
 
     def flows(self, a: Any, b: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """SGM flows of a prepared pair as 1×2×H×W tensors on the engine's device."""
@@ -80,18 +86,19 @@ def make_engine(
     device: str = "cpu",
     fp16: bool | None = None,
     corr: str = "auto",
+    flow_scale: float = 1.0,
 ) -> Any:
     """The engine the filter asked for. ``"auto"`` takes the network when a checkpoint is
     found (argument, ``$VSANIMEINTERP_CHECKPOINT``, downloaded file), else SGM."""
     if engine == "sgm":
-        return SGMEngine(device)
+        return SGMEngine(device, flow_scale=flow_scale)
     from .weights import find_checkpoint, missing_checkpoint_message
 
     path = find_checkpoint(checkpoint)
     if path is None:
         if engine == "animeinterp":
             raise ValueError(f"engine='animeinterp': {missing_checkpoint_message()}")
-        return SGMEngine(device)
+        return SGMEngine(device, flow_scale=flow_scale)
     from .network_engine import AnimeInterpEngine
 
-    return AnimeInterpEngine(path, device=device, fp16=fp16, corr=corr)
+    return AnimeInterpEngine(path, device=device, fp16=fp16, corr=corr, flow_scale=flow_scale)

@@ -204,6 +204,7 @@ def interpolate(
     dedup_threshold: float = DEFAULT_DEDUP_THRESHOLD,
     dedup_max_hold: int = 3,
     corr: str = "auto",
+    flow_scale: float = 1.0,
 ) -> vs.VideoNode:
     """Interpolate frames of a cartoon clip with AnimeInterp.
 
@@ -244,6 +245,10 @@ def interpolate(
             (H/8·W/8)² values: 0.35 GB at 540p, 5.6 GB at 1080p, 90 GB at 4K),
             ``"bounded"`` (the same numbers from pooled features, memory growing only with
             the frame area; slower on the CPU) or ``"auto"`` (all-pairs up to 1 GB).
+        flow_scale: estimate flows (SGM and RFR) on frames scaled by this factor in
+            (0, 1] and scale them up, as vs-rife's ``scale``: 0.5 for 1080p, 0.25 for 4K
+            trade flow detail for speed and memory. Synthesis stays at full size. 1.0 is the
+            reference behaviour (SGM itself never works above about 960×540).
 
     Returns:
         The interpolated clip. Every frame carries ``AnimeInterpMethod`` (``"source"``,
@@ -272,6 +277,9 @@ def interpolate(
     dedup_max_hold = _check_int("dedup_max_hold", dedup_max_hold, 2)
     if fp16 is not None and not isinstance(fp16, bool):
         raise _error(f"fp16 must be True, False or None, got {fp16!r}")
+    if (isinstance(flow_scale, bool) or not isinstance(flow_scale, int | float)
+            or not 0 < flow_scale <= 1):
+        raise _error(f"flow_scale must be a number in (0, 1], got {flow_scale!r}")
     if not isinstance(corr, str) or corr not in CORR_MODES:
         raise _error(f"corr must be one of {', '.join(CORR_MODES)}; got {corr!r}")
     dev = _resolve_device(device, device_index)
@@ -280,7 +288,8 @@ def interpolate(
 
     try:
         eng = engine_mod.make_engine(
-            engine, checkpoint=checkpoint, device=dev, fp16=fp16, corr=corr
+            engine, checkpoint=checkpoint, device=dev, fp16=fp16, corr=corr,
+            flow_scale=float(flow_scale),
         )
     except vs.Error:
         raise

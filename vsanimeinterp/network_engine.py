@@ -13,10 +13,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from . import sgm
 from .engine import EngineStats, SGMEngine
 from .network import FrameFeatures, crop_to, load_model, pad_to, padded_size
+
+
+def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinear resize of an N×2×H×W flow in pixels to N×2×h×w in pixels of the new size."""
+    height, width = flow.shape[-2:]
+    if (height, width) == tuple(size):
+        return flow
+    out = F.interpolate(flow, size=size, mode="bilinear", align_corners=False)
+    return torch.cat((out[:, :1] * (size[1] / width), out[:, 1:] * (size[0] / height)), 1)
 
 
 @dataclass
@@ -44,19 +54,23 @@ class AnimeInterpEngine:
         fp16: half precision for the convolutional parts (default: on CUDA only); the
             correlation and flow coordinates stay float32.
         corr: correlation look-up, see :attr:`AnimeInterp.corr_mode`.
+        flow_scale: SGM and RFR work on the frames scaled by this factor (at least 128
+            pixels per side after padding); the flows are scaled back up. 1.0 is the
+            reference behaviour. Synthesis always runs at full size.
     """
 
     name = "animeinterp"
 
     def __init__(
         self, checkpoint: str | os.PathLike[str], device: str = "cpu",
-        fp16: bool | None = None, corr: str = "auto",
+        fp16: bool | None = None, corr: str = "auto", flow_scale: float = 1.0,
     ) -> None:
         self.device = torch.device(device)
         half = self.device.type == "cuda" if fp16 is None else fp16
         self.net = load_model(checkpoint, device=self.device, half=half)
         self.net.corr_mode = corr
-        self._sgm = SGMEngine(device)
+        self.flow_scale = flow_scale
+        self._sgm = SGMEngine(device, flow_scale=flow_scale)
         self.stats = EngineStats()
 
     @torch.inference_mode()
@@ -65,15 +79,37 @@ class AnimeInterpEngine:
         tensor, sgm_frame = self._sgm.prepare_frame(img)
         h, w = tensor.shape[-2:]
         padded = pad_to(tensor, *padded_size(h, w))
-        return _Frame(padded, sgm_frame, self.net.encode_frame(padded), (h, w))
+        features = self.net.encode_frame(padded)
+        if self.flow_scale != 1.0:
+            # The flow net sees the reduced frame; synthesis keeps the full-size features.
+            sh, sw = self._flow_size(h, w)
+            small = F.interpolate(tensor, size=(sh, sw), mode="bilinear", align_corners=False,
+                                  antialias=True)
+            small = pad_to(small, *padded_size(sh, sw))
+            fmap = self.net.flownet.encode((small.float() - 0.5) / 0.5)
+            features = FrameFeatures(features.image, fmap, features.levels)
+        return _Frame(padded, sgm_frame, features, (h, w))
+
+    def _flow_size(self, h: int, w: int) -> tuple[int, int]:
+        return max(1, round(h * self.flow_scale)), max(1, round(w * self.flow_scale))
 
     @torch.inference_mode()
     def prepare_pair(self, a: _Frame, b: _Frame) -> _Pair:
         self.stats.pairs += 1
         f12, f21 = self._sgm.flows((None, a.sgm), (None, b.sgm))
         ph, pw = a.image.shape[-2:]
-        flow12, flow21 = self.net.refine_flows(
-            a.features, b.features, pad_to(f12, ph, pw), pad_to(f21, ph, pw)
+        if self.flow_scale == 1.0:
+            flow12, flow21 = self.net.refine_flows(
+                a.features, b.features, pad_to(f12, ph, pw), pad_to(f21, ph, pw)
+            )
+            return _Pair(a, b, flow12, flow21)
+        h, w = a.size
+        sh, sw = self._flow_size(h, w)
+        sph, spw = padded_size(sh, sw)
+        small12, small21 = (pad_to(resize_flow(f, (sh, sw)), sph, spw) for f in (f12, f21))
+        flow12, flow21 = self.net.refine_flows(a.features, b.features, small12, small21)
+        flow12, flow21 = (
+            pad_to(resize_flow(crop_to(f, sh, sw), (h, w)), ph, pw) for f in (flow12, flow21)
         )
         return _Pair(a, b, flow12, flow21)
 
