@@ -305,3 +305,19 @@ def test_flow_scale_reduces_sgm_working_size():
     out = vsanimeinterp.interpolate(src, engine="sgm", flow_scale=0.5)
     assert out.num_frames == 6 and out.format.id == vs.YUV420P8
     out.get_frame(1)
+
+
+def test_out_of_memory_becomes_vs_error_with_advice(counting_engine, monkeypatch):
+    import torch
+
+    src = clip_from_arrays(moving_square_frames(n=3), format=vs.RGBS)
+    out = vsanimeinterp.interpolate(src, engine="sgm")
+    out.get_frame(0)  # builds the engine
+    eng = counting_engine[0]
+
+    def boom(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 4.00 GiB")
+
+    monkeypatch.setattr(eng.inner, "prepare_pair", boom)
+    with pytest.raises(vs.Error, match=r"interpolate: frame 1 .*out of memory.*flow_scale"):
+        out.get_frame(1)

@@ -305,6 +305,18 @@ def interpolate(
     ).output()
 
 
+def _memory_hint(exc: BaseException) -> str:
+    """Advice appended to an out-of-memory error: what lowers the peak."""
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError | MemoryError) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    ):
+        return (" -- out of memory: lower it with flow_scale=0.5 (or 0.25 for 4K), "
+                "corr='bounded', or fewer parallel frames (core.num_threads)")
+    return ""
+
+
 def _check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise _error(f"{name} must be True or False, got {value!r}")
@@ -397,7 +409,7 @@ class _Graph:
             except Exception as exc:
                 raise vs.Error(
                     f"{FUNC}: frame {n} (source frames {a}-{b}, t={float(t):.4f}): "
-                    f"{type(exc).__name__}: {exc}"
+                    f"{type(exc).__name__}: {exc}{_memory_hint(exc)}"
                 ) from exc
 
         raw = core.std.ModifyFrame(work_a, [work_a, work_b], render)
