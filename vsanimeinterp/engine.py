@@ -87,6 +87,8 @@ def make_engine(
     fp16: bool | None = None,
     corr: str = "auto",
     flow_scale: float = 1.0,
+    tile_size: int | None = None,
+    tile_overlap: int = 64,
 ) -> Any:
     """The engine the filter asked for. ``"auto"`` takes the network when a checkpoint is
     found (argument, ``$VSANIMEINTERP_CHECKPOINT``, downloaded file), else SGM."""
@@ -101,4 +103,5 @@ def make_engine(
         return SGMEngine(device, flow_scale=flow_scale)
     from .network_engine import AnimeInterpEngine
 
-    return AnimeInterpEngine(path, device=device, fp16=fp16, corr=corr, flow_scale=flow_scale)
+    return AnimeInterpEngine(path, device=device, fp16=fp16, corr=corr, flow_scale=flow_scale,
+                             tile_size=tile_size, tile_overlap=tile_overlap)

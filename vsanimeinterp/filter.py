@@ -205,6 +205,8 @@ def interpolate(
     dedup_max_hold: int = 3,
     corr: str = "auto",
     flow_scale: float = 1.0,
+    tile_size: int | None = None,
+    tile_overlap: int = 64,
 ) -> vs.VideoNode:
     """Interpolate frames of a cartoon clip with AnimeInterp.
 
@@ -249,6 +251,12 @@ def interpolate(
             (0, 1] and scale them up, as vs-rife's ``scale``: 0.5 for 1080p, 0.25 for 4K
             trade flow detail for speed and memory. Synthesis stays at full size. 1.0 is the
             reference behaviour (SGM itself never works above about 960×540).
+        tile_size: the network's GridNet runs on tiles of this side (pixels, a multiple of
+            4, at least 64) so that its memory follows the tile, not the frame; 0 never
+            tiles; None (default) picks a size from the free memory (whole frames up to
+            about 1080p on a machine with 24 GB). Tiling does not change the output.
+        tile_overlap: context pixels around each tile (a multiple of 4); 64 (default)
+            makes tiled and whole-frame output identical, smaller values save a little time.
 
     Returns:
         The interpolated clip. Every frame carries ``AnimeInterpMethod`` (``"source"``,
@@ -280,6 +288,15 @@ def interpolate(
     if (isinstance(flow_scale, bool) or not isinstance(flow_scale, int | float)
             or not 0 < flow_scale <= 1):
         raise _error(f"flow_scale must be a number in (0, 1], got {flow_scale!r}")
+    if tile_size is not None and (
+        isinstance(tile_size, bool) or not isinstance(tile_size, int) or tile_size < 0
+        or tile_size % 4 or 0 < tile_size < 64
+    ):
+        raise _error(f"tile_size must be None, 0 or a multiple of 4 of at least 64, "
+                     f"got {tile_size!r}")
+    if (isinstance(tile_overlap, bool) or not isinstance(tile_overlap, int) or tile_overlap < 0
+            or tile_overlap % 4):
+        raise _error(f"tile_overlap must be a multiple of 4, at least 0, got {tile_overlap!r}")
     if not isinstance(corr, str) or corr not in CORR_MODES:
         raise _error(f"corr must be one of {', '.join(CORR_MODES)}; got {corr!r}")
     dev = _resolve_device(device, device_index)
@@ -289,7 +306,7 @@ def interpolate(
     try:
         eng = engine_mod.make_engine(
             engine, checkpoint=checkpoint, device=dev, fp16=fp16, corr=corr,
-            flow_scale=float(flow_scale),
+            flow_scale=float(flow_scale), tile_size=tile_size, tile_overlap=tile_overlap,
         )
     except vs.Error:
         raise
@@ -312,8 +329,8 @@ def _memory_hint(exc: BaseException) -> str:
     if isinstance(exc, torch.cuda.OutOfMemoryError | MemoryError) or (
         isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
     ):
-        return (" -- out of memory: lower it with flow_scale=0.5 (or 0.25 for 4K), "
-                "corr='bounded', or fewer parallel frames (core.num_threads)")
+        return (" -- out of memory: lower it with tile_size=512, flow_scale=0.5 (or 0.25 "
+                "for 4K), corr='bounded', or fewer parallel frames (core.num_threads)")
     return ""
 
 
