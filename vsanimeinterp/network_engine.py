@@ -114,16 +114,14 @@ class AnimeInterpEngine:
         tensor, sgm_frame = self._sgm.prepare_frame(img)
         h, w = tensor.shape[-2:]
         padded = pad_to(tensor, *padded_size(h, w))
-        features = self.net.encode_frame(padded)
+        small = None
         if self.flow_scale != 1.0:
             # The flow net sees the reduced frame; synthesis keeps the full-size features.
             sh, sw = self._flow_size(h, w)
             small = F.interpolate(tensor, size=(sh, sw), mode="bilinear", align_corners=False,
                                   antialias=True)
             small = pad_to(small, *padded_size(sh, sw))
-            fmap = self.net.flownet.encode((small.float() - 0.5) / 0.5)
-            features = FrameFeatures(features.image, fmap, features.levels)
-        return _Frame(padded, sgm_frame, features, (h, w))
+        return _Frame(padded, sgm_frame, self.net.encode_frame(padded, small), (h, w))
 
     def _flow_size(self, h: int, w: int) -> tuple[int, int]:
         return max(1, round(h * self.flow_scale)), max(1, round(w * self.flow_scale))

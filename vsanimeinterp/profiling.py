@@ -167,6 +167,14 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
     img1, img2 = _pair(width, height)
     warm1, warm2 = _pair(192, 128)
 
+    if net is not None:
+        from .network import padded_size
+        from .network_engine import auto_tile_size, available_memory
+
+        # GridNet tiles as the filter chooses them.
+        net.tile_size = auto_tile_size(*padded_size(height, width),
+                                       available_memory(torch.device(device)), net.tile_overlap)
+
     def once(a: Any, b: Any, clock: _Clock) -> None:
         if net is None:
             _sgm_stages(a, b, device, clock)
@@ -184,6 +192,7 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {
         "engine": spec["engine"], "device": spec["device"], "width": width, "height": height,
         "corr": spec["corr"] if net is not None else None,
+        "tile_size": net.tile_size if net is not None else None,
         "stages_s": {k: round(clock.totals.get(k, 0.0), 4) for k in STAGES[spec["engine"]]},
         "total_s": round(sum(clock.totals.values()), 4),
         "cpu_s": round(cpu, 4),

@@ -121,14 +121,19 @@ class AnimeInterp(nn.Module):
     # -- the three stages ---------------------------------------------------------------
 
     @torch.no_grad()
-    def encode_frame(self, image: torch.Tensor) -> FrameFeatures:
+    def encode_frame(
+        self, image: torch.Tensor, flow_image: torch.Tensor | None = None
+    ) -> FrameFeatures:
         """Everything that depends on one frame only.
 
         Args:
             image: N×3×H×W RGB in [0, 1].
+            flow_image: the frame the flow net should see instead (e.g. reduced for
+                ``flow_scale``), N×3×h×w RGB in [0, 1]; ``image`` by default.
         """
         normalised = (image.float() - 0.5) / 0.5
-        fmap = self.flownet.encode(normalised)
+        flow_in = normalised if flow_image is None else (flow_image.float() - 0.5) / 0.5
+        fmap = self.flownet.encode(flow_in)
         levels = self.feat_ext(normalised.to(self._compute_dtype))
         return FrameFeatures(normalised, fmap, levels)
 
