@@ -251,10 +251,10 @@ def interpolate(
             (0, 1] and scale them up, as vs-rife's ``scale``: 0.5 for 1080p, 0.25 for 4K
             trade flow detail for speed and memory. Synthesis stays at full size. 1.0 is the
             reference behaviour (SGM itself never works above about 960×540).
-        tile_size: the network's GridNet runs on tiles of this side (pixels, a multiple of
-            4, at least 64) so that its memory follows the tile, not the frame; 0 never
-            tiles; None (default) picks a size from the free memory (whole frames up to
-            about 1080p on a machine with 24 GB). Tiling does not change the output.
+        tile_size: the network synthesises the frame in tiles of this side (pixels, a
+            multiple of 4, at least 64): feature pyramid, warping and GridNet per tile, so
+            memory follows the tile, not the frame; 0 never tiles; None (default) picks a
+            size from the free memory. Tiling does not change the output (to 1e-5).
         tile_overlap: context pixels around each tile (a multiple of 4); 64 (default)
             makes tiled and whole-frame output identical, smaller values save a little time.
 

@@ -19,9 +19,9 @@ from . import sgm
 from .engine import EngineStats, SGMEngine
 from .network import FrameFeatures, crop_to, load_model, pad_to, padded_size
 
-#: GridNet's peak working memory per pixel of its input (measured: about 1.7 KiB in float32
-#: at 960×544 and 256×256), rounded up.
-GRIDNET_BYTES_PER_PIXEL = 2048
+#: Peak working memory of synthesis per pixel of a tile: GridNet measured about 1.7 KiB in
+#: float32 (960×544 and 256×256), plus the tile's feature pyramids and warped inputs.
+TILE_BYTES_PER_PIXEL = 3072
 
 
 def available_memory(device: torch.device) -> int:
@@ -40,12 +40,12 @@ def available_memory(device: torch.device) -> int:
 
 
 def auto_tile_size(height: int, width: int, free_bytes: int, overlap: int) -> int:
-    """Core tile side (pixels, multiple of 64, at least 128) so that one GridNet tile with
-    its ``overlap`` margins uses at most a quarter of ``free_bytes`` (several frames may be
-    in flight); 0 when the whole frame fits."""
-    if height * width * GRIDNET_BYTES_PER_PIXEL <= free_bytes // 4:
+    """Core tile side (pixels, multiple of 64, at least 128) so that synthesising one tile
+    with its ``overlap`` margins uses at most a quarter of ``free_bytes`` (several frames may
+    be in flight); 0 when the whole frame fits."""
+    if height * width * TILE_BYTES_PER_PIXEL <= free_bytes // 4:
         return 0
-    side = int(((free_bytes // 4) / GRIDNET_BYTES_PER_PIXEL) ** 0.5) - 2 * overlap
+    side = int(((free_bytes // 4) / TILE_BYTES_PER_PIXEL) ** 0.5) - 2 * overlap
     return max(128, side // 64 * 64)
 
 
@@ -86,8 +86,10 @@ class AnimeInterpEngine:
         flow_scale: SGM and RFR work on the frames scaled by this factor (at least 128
             pixels per side after padding); the flows are scaled back up. 1.0 is the
             reference behaviour. Synthesis always runs at full size.
-        tile_size: GridNet tile side in pixels (multiple of 4), 0 for whole frames, None to
-            choose from the free memory (:func:`auto_tile_size`).
+        tile_size: synthesis tile side in pixels (multiple of 4), 0 for whole frames, None
+            to choose from the free memory once per frame size (:func:`auto_tile_size`).
+            Tiled, the feature pyramid, warping and GridNet all run per tile
+            (:meth:`AnimeInterp.synthesize_tiled`).
         tile_overlap: context margin of each tile in pixels (multiple of 4).
     """
 
@@ -102,8 +104,9 @@ class AnimeInterpEngine:
         half = self.device.type == "cuda" if fp16 is None else fp16
         self.net = load_model(checkpoint, device=self.device, half=half)
         self.net.corr_mode = corr
-        self.net.tile_overlap = tile_overlap
+        self.tile_overlap = tile_overlap
         self.tile_size = tile_size
+        self._tiles: dict[tuple[int, int], int] = {}
         self.flow_scale = flow_scale
         self._sgm = SGMEngine(device, flow_scale=flow_scale)
         self.stats = EngineStats()
@@ -121,7 +124,17 @@ class AnimeInterpEngine:
             small = F.interpolate(tensor, size=(sh, sw), mode="bilinear", align_corners=False,
                                   antialias=True)
             small = pad_to(small, *padded_size(sh, sw))
-        return _Frame(padded, sgm_frame, self.net.encode_frame(padded, small), (h, w))
+        features = self.net.encode_frame(padded, small, pyramid=not self._tile(*padded.shape[-2:]))
+        return _Frame(padded, sgm_frame, features, (h, w))
+
+    def _tile(self, height: int, width: int) -> int:
+        """Synthesis tile side for padded frames of this size (0: whole frames)."""
+        if self.tile_size is not None:
+            return 0 if max(height, width) <= self.tile_size else self.tile_size
+        if (height, width) not in self._tiles:
+            self._tiles[(height, width)] = auto_tile_size(
+                height, width, available_memory(self.device), self.tile_overlap)
+        return self._tiles[(height, width)]
 
     def _flow_size(self, h: int, w: int) -> tuple[int, int]:
         return max(1, round(h * self.flow_scale)), max(1, round(w * self.flow_scale))
@@ -150,13 +163,14 @@ class AnimeInterpEngine:
     def render(self, pair: _Pair, t: float) -> np.ndarray:
         self.stats.renders += 1
         a, b = pair.a, pair.b
-        ph, pw = a.image.shape[-2:]
-        self.net.tile_size = (
-            auto_tile_size(ph, pw, available_memory(self.device), self.net.tile_overlap)
-            if self.tile_size is None else self.tile_size
-        )
-        out = self.net.synthesize(
-            a.image, b.image, a.features, b.features, pair.flow12, pair.flow21, t
-        )
+        tile = self._tile(*a.image.shape[-2:])
+        if tile:
+            out = self.net.synthesize_tiled(
+                a.image, b.image, pair.flow12, pair.flow21, t, tile, self.tile_overlap
+            )
+        else:
+            out = self.net.synthesize(
+                a.image, b.image, a.features, b.features, pair.flow12, pair.flow21, t
+            )
         out = crop_to(out, *a.size).clamp(0, 1)
         return out[0].float().cpu().numpy()

@@ -107,7 +107,9 @@ def _sgm_stages(img1: Any, img2: Any, device: str, clock: _Clock) -> None:
         tensor(img1), tensor(img2), tensor(f12), tensor(f21), 0.5).cpu())
 
 
-def _network_stages(net: Any, img1: Any, img2: Any, device: str, clock: _Clock) -> None:
+def _network_stages(
+    net: Any, img1: Any, img2: Any, device: str, clock: _Clock, tile: int = 0
+) -> None:
     import numpy as np
     import torch
 
@@ -132,16 +134,24 @@ def _network_stages(net: Any, img1: Any, img2: Any, device: str, clock: _Clock) 
         norm1, norm2 = (i1 - 0.5) / 0.5, (i2 - 0.5) / 0.5
         fmap1 = clock.run("rfr", lambda: net.flownet.encode(norm1))
         fmap2 = net.flownet.encode(norm2)
-        levels1 = clock.run("synthesis", lambda: net.feat_ext(norm1.to(net._compute_dtype)))
-        levels2 = net.feat_ext(norm2.to(net._compute_dtype))
         from .network import FrameFeatures
 
+        if tile:  # the pyramid is computed per tile inside synthesize_tiled
+            levels1 = levels2 = None
+        else:
+            levels1 = clock.run("synthesis",
+                                lambda: net.feat_ext(norm1.to(net._compute_dtype)))
+            levels2 = net.feat_ext(norm2.to(net._compute_dtype))
         fa = FrameFeatures(norm1, fmap1, levels1)
         fb = FrameFeatures(norm2, fmap2, levels2)
         flow12, flow21 = clock.run("rfr", lambda: net.refine_flows(
             fa, fb, pad_to(f12i, ph, pw), pad_to(f21i, ph, pw)))
-        clock.run("synthesis", lambda: crop_to(net.synthesize(
-            i1, i2, fa, fb, flow12, flow21, 0.5), h, w).clamp(0, 1).cpu())
+        if tile:
+            clock.run("synthesis", lambda: crop_to(net.synthesize_tiled(
+                i1, i2, flow12, flow21, 0.5, tile), h, w).clamp(0, 1).cpu())
+        else:
+            clock.run("synthesis", lambda: crop_to(net.synthesize(
+                i1, i2, fa, fb, flow12, flow21, 0.5), h, w).clamp(0, 1).cpu())
 
 
 def _work(spec: dict[str, Any]) -> dict[str, Any]:
@@ -167,19 +177,20 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
     img1, img2 = _pair(width, height)
     warm1, warm2 = _pair(192, 128)
 
+    tile = 0
     if net is not None:
         from .network import padded_size
         from .network_engine import auto_tile_size, available_memory
 
-        # GridNet tiles as the filter chooses them.
-        net.tile_size = auto_tile_size(*padded_size(height, width),
-                                       available_memory(torch.device(device)), net.tile_overlap)
+        # Synthesis tiles as the filter chooses them.
+        tile = auto_tile_size(*padded_size(height, width),
+                              available_memory(torch.device(device)), 64)
 
     def once(a: Any, b: Any, clock: _Clock) -> None:
         if net is None:
             _sgm_stages(a, b, device, clock)
         else:
-            _network_stages(net, a, b, device, clock)
+            _network_stages(net, a, b, device, clock, tile)
 
     once(warm1, warm2, _Clock(sync))
     base = _rss_mib()
@@ -192,7 +203,7 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {
         "engine": spec["engine"], "device": spec["device"], "width": width, "height": height,
         "corr": spec["corr"] if net is not None else None,
-        "tile_size": net.tile_size if net is not None else None,
+        "tile_size": tile if net is not None else None,
         "stages_s": {k: round(clock.totals.get(k, 0.0), 4) for k in STAGES[spec["engine"]]},
         "total_s": round(sum(clock.totals.values()), 4),
         "cpu_s": round(cpu, 4),

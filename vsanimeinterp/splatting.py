@@ -14,7 +14,9 @@ import torch
 
 
 def splat(
-    values: torch.Tensor, flow: torch.Tensor, weight: torch.Tensor | None = None
+    values: torch.Tensor, flow: torch.Tensor, weight: torch.Tensor | None = None,
+    origin: tuple[int, int] = (0, 0), target_origin: tuple[int, int] = (0, 0),
+    out_size: tuple[int, int] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Bilinear forward splatting of ``values`` along ``flow``.
 
@@ -24,10 +26,14 @@ def splat(
             channel 1 is y (down). Non-finite displacements are dropped.
         weight: optional N×1×H×W non-negative per-pixel importance (e.g. ``exp(metric)`` for
             softmax splatting); 1 where absent.
+        origin, target_origin: (x, y) of the source and target grids' first pixels in a
+            common frame (for splatting a crop of a frame into a tile of it); positions are
+            computed in that frame, so a crop gives bit-identical weights to the whole frame.
+        out_size: (h, w) of the target grid; the source grid's by default.
 
     Returns:
-        ``(acc, norm)``: N×C×H×W sum of ``weight·bilinear·values`` landing on each target pixel
-        and N×1×H×W sum of ``weight·bilinear``. Targets outside the grid are discarded.
+        ``(acc, norm)``: N×C×h×w sum of ``weight·bilinear·values`` landing on each target pixel
+        and N×1×h×w sum of ``weight·bilinear``. Targets outside the grid are discarded.
     """
     n, c, h, w = values.shape
     if flow.shape != (n, 2, h, w):
@@ -38,12 +44,15 @@ def splat(
     device = values.device
 
     gy, gx = torch.meshgrid(
-        torch.arange(h, device=device, dtype=acc_dtype),
-        torch.arange(w, device=device, dtype=acc_dtype),
+        torch.arange(origin[1], origin[1] + h, device=device, dtype=acc_dtype),
+        torch.arange(origin[0], origin[0] + w, device=device, dtype=acc_dtype),
         indexing="ij",
     )
     tx = gx + flow[:, 0].to(acc_dtype)
     ty = gy + flow[:, 1].to(acc_dtype)
+    src_hw = h * w
+    if out_size is not None:
+        h, w = out_size
     x0 = torch.floor(tx)
     y0 = torch.floor(ty)
     fx = tx - x0
@@ -60,10 +69,10 @@ def splat(
 
     # The weight rides along as an extra channel so each corner is a single scatter.
     vals = torch.cat([values.to(acc_dtype), torch.ones_like(values[:, :1], dtype=acc_dtype)], 1)
-    vals = vals.reshape(n, c + 1, h * w)
+    vals = vals.reshape(n, c + 1, src_hw)
     acc = torch.zeros(n, c + 1, h * w, device=device, dtype=acc_dtype)
-    x0i = x0.long()
-    y0i = y0.long()
+    x0i = x0.long() - target_origin[0]
+    y0i = y0.long() - target_origin[1]
     gx1, gy1 = 1 - fx, 1 - fy
     for dy, dx, bw in (
         (0, 0, gx1 * gy1),
@@ -74,21 +83,23 @@ def splat(
         xi = x0i + dx if dx else x0i
         yi = y0i + dy if dy else y0i
         inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        wgt = (bw * base_w).masked_fill_(~inside, 0).reshape(n, 1, h * w)
-        idx = (yi.clamp(0, h - 1) * w + xi.clamp(0, w - 1)).reshape(n, 1, h * w)
-        acc.scatter_add_(2, idx.expand(n, c + 1, h * w), vals * wgt)
+        wgt = (bw * base_w).masked_fill_(~inside, 0).reshape(n, 1, src_hw)
+        idx = (yi.clamp(0, h - 1) * w + xi.clamp(0, w - 1)).reshape(n, 1, src_hw)
+        acc.scatter_add_(2, idx.expand(n, c + 1, src_hw), vals * wgt)
     acc = acc.reshape(n, c + 1, h, w)
     return acc[:, :c].to(dtype), acc[:, c:].to(dtype)
 
 
 def splat_normalized(
-    values: torch.Tensor, flow: torch.Tensor, weight: torch.Tensor | None = None
+    values: torch.Tensor, flow: torch.Tensor, weight: torch.Tensor | None = None,
+    origin: tuple[int, int] = (0, 0), target_origin: tuple[int, int] = (0, 0),
+    out_size: tuple[int, int] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Forward-splat and normalise: ``acc / norm`` where ``norm > 0``, 0 elsewhere.
 
-    Shapes as in :func:`splat`. Returns ``(warped N×C×H×W, norm N×1×H×W)``; ``norm == 0`` marks
-    holes that nothing landed on.
+    Arguments and shapes as in :func:`splat`. Returns ``(warped N×C×h×w, norm N×1×h×w)``;
+    ``norm == 0`` marks holes that nothing landed on.
     """
-    acc, norm = splat(values, flow, weight)
+    acc, norm = splat(values, flow, weight, origin, target_origin, out_size)
     safe = torch.where(norm > 0, norm, torch.ones_like(norm))
     return torch.where(norm > 0, acc / safe, torch.zeros_like(acc)), norm

@@ -28,13 +28,14 @@ class FrameFeatures:
     Attributes:
         image: N×3×H×W frame normalised to [-1, 1] (float32).
         fmap: N×256×(H8/8)×(W8/8) flow-net features, H8 = H//8·8 (float32).
-        levels: synthesis features N×32×H×W, N×64×⌈H/2⌉×⌈W/2⌉, N×96×⌈H/4⌉×⌈W/4⌉, in the
+        levels: synthesis features N×32×H×W, N×64×⌈H/2⌉×⌈W/2⌉, N×96×⌈H/4⌉×⌈W/4⌉ (None
+            when tiled synthesis computes them per tile), in the
             model's compute dtype (float16 with half precision on).
     """
 
     image: torch.Tensor
     fmap: torch.Tensor
-    levels: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    levels: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None
 
 
 def _time_factor(t: float | torch.Tensor, like: torch.Tensor) -> float | torch.Tensor:
@@ -123,7 +124,7 @@ class AnimeInterp(nn.Module):
 
     @torch.no_grad()
     def encode_frame(
-        self, image: torch.Tensor, flow_image: torch.Tensor | None = None
+        self, image: torch.Tensor, flow_image: torch.Tensor | None = None, pyramid: bool = True
     ) -> FrameFeatures:
         """Everything that depends on one frame only.
 
@@ -131,11 +132,13 @@ class AnimeInterp(nn.Module):
             image: N×3×H×W RGB in [0, 1].
             flow_image: the frame the flow net should see instead (e.g. reduced for
                 ``flow_scale``), N×3×h×w RGB in [0, 1]; ``image`` by default.
+            pyramid: also compute the synthesis feature pyramid (not needed by
+                :meth:`synthesize_tiled`, which computes it per tile).
         """
         normalised = (image.float() - 0.5) / 0.5
         flow_in = normalised if flow_image is None else (flow_image.float() - 0.5) / 0.5
         fmap = self.flownet.encode(flow_in)
-        levels = self.feat_ext(normalised.to(self._compute_dtype))
+        levels = self.feat_ext(normalised.to(self._compute_dtype)) if pyramid else None
         return FrameFeatures(normalised, fmap, levels)
 
     @torch.no_grad()
@@ -201,6 +204,8 @@ class AnimeInterp(nn.Module):
         flow1t = tf * flow12
         flow2t = (1 - tf) * flow21
 
+        if f1.levels is None or f2.levels is None:
+            raise ValueError("synthesize needs encode_frame(..., pyramid=True) features")
         warped = [_warp_pair(image1, image2, flow1t, flow2t)]
         for level1, level2 in zip(f1.levels, f2.levels, strict=True):
             size = (level1.shape[-2], level1.shape[-1])
@@ -251,6 +256,98 @@ class AnimeInterp(nn.Module):
                 ]
                 res = self.synnet(*crops).float()
                 out[..., y0:y1, x0:x1] = res[..., y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0]
+        return out
+
+    @torch.no_grad()
+    def synthesize_tiled(
+        self,
+        image1: torch.Tensor,
+        image2: torch.Tensor,
+        flow12: torch.Tensor,
+        flow21: torch.Tensor,
+        t: float,
+        tile: int,
+        overlap: int = 64,
+    ) -> torch.Tensor:
+        """:meth:`synthesize` with memory that follows the tile, not the frame.
+
+        For each output tile (plus ``overlap`` pixels of context) only the source pixels of
+        each frame whose motion lands in or near it are used: the feature pyramid is
+        computed on their bounding box (plus a margin wider than the pyramid's 14-pixel
+        reach), warped into the tile, and GridNet fuses the tile. Positions are computed in
+        frame coordinates, so the result equals :meth:`synthesize` up to float summation
+        order. A region that gathers sources from the whole frame (a zoom, a flash) needs
+        the whole frame's features for that tile.
+
+        Args:
+            image1, image2: N×3×H×W frames in [0, 1], H and W multiples of 4.
+            flow12, flow21: N×2×H×W refined flows in pixels.
+            t: time in 0..1.
+            tile, overlap: core tile side and context margin in pixels, multiples of 4.
+
+        Returns:
+            N×3×H×W float32, not clamped.
+        """
+        n, _, height, width = image1.shape
+        if tile % 4 or overlap % 4 or height % 4 or width % 4:
+            raise ValueError("tile, overlap and the frame size must be multiples of 4")
+        dtype = self._compute_dtype
+        flows = (t * flow12.float(), (1 - t) * flow21.float())
+        images = (image1.float(), image2.float())
+        gy, gx = torch.meshgrid(torch.arange(height, device=image1.device),
+                                torch.arange(width, device=image1.device), indexing="ij")
+        out = image1.new_empty(n, 3, height, width, dtype=torch.float32)
+        for y0 in range(0, height, tile):
+            for x0 in range(0, width, tile):
+                y1, x1 = min(y0 + tile, height), min(x0 + tile, width)
+                box = (max(0, y0 - overlap), min(height, y1 + overlap),
+                       max(0, x0 - overlap), min(width, x1 + overlap))
+                halves = [self._warp_into(img, flow, gx, gy, box)
+                          for img, flow in zip(images, flows, strict=True)]
+                warped = [torch.cat((a, b), 1).to(dtype) for a, b in zip(*halves, strict=True)]
+                res = self.synnet(*warped).float()
+                ey0, ex0 = box[0], box[2]
+                out[..., y0:y1, x0:x1] = res[..., y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0]
+        return out
+
+    def _warp_into(
+        self, image: torch.Tensor, flow: torch.Tensor, gx: torch.Tensor, gy: torch.Tensor,
+        box: tuple[int, int, int, int],
+    ) -> list[torch.Tensor]:
+        """One frame's four GridNet inputs (image, then the three feature levels) warped
+        into the target ``box`` = (y0, y1, x0, x1) of the frame (multiples of 4)."""
+        ty0, ty1, tx0, tx1 = box
+        height, width = image.shape[-2:]
+        sizes = [(ty1 - ty0) // s for s in (1, 1, 2, 4)], [(tx1 - tx0) // s for s in (1, 1, 2, 4)]
+        # Sources whose target lies within 8 px of the box at full size; the coarser levels
+        # use the flow of a pixel of that set (nearest resizing), so 8 px covers them.
+        tx = gx + flow[:, 0]
+        ty = gy + flow[:, 1]
+        near = ((tx > tx0 - 8) & (tx < tx1 + 8) & (ty > ty0 - 8) & (ty < ty1 + 8)).any(0)
+        rows = torch.nonzero(near.any(1)).flatten()
+        cols = torch.nonzero(near.any(0)).flatten()
+        n = image.shape[0]
+        if rows.numel() == 0:
+            chans = (6 // 2, 64 // 2, 128 // 2, 192 // 2)
+            return [image.new_zeros(n, c, h, w) for c, h, w in zip(chans, *sizes, strict=True)]
+        margin = 32  # > the feature pyramid's reach (14 px), a multiple of 4
+        sy0 = max(0, (int(rows[0]) - margin) // 4 * 4)
+        sy1 = min(height, -(-(int(rows[-1]) + 1 + margin) // 4) * 4)
+        sx0 = max(0, (int(cols[0]) - margin) // 4 * 4)
+        sx1 = min(width, -(-(int(cols[-1]) + 1 + margin) // 4) * 4)
+        crop = image[..., sy0:sy1, sx0:sx1]
+        crop_flow = flow[..., sy0:sy1, sx0:sx1]
+        normalised = (crop - 0.5) / 0.5
+        levels = self.feat_ext(normalised.to(self._compute_dtype))
+        out = []
+        for values, s, h, w in zip((crop, *levels), (1, 1, 2, 4), *sizes, strict=True):
+            size = (values.shape[-2], values.shape[-1])
+            level_flow = crop_flow if s == 1 else resize_flow_nearest(crop_flow, size)
+            warped, _ = splat_normalized(
+                values.float(), level_flow, origin=(sx0 // s, sy0 // s),
+                target_origin=(tx0 // s, ty0 // s), out_size=(h, w),
+            )
+            out.append(warped)
         return out
 
     def forward(
