@@ -12,16 +12,33 @@ from vsanimeinterp.network.corr import BoundedCorrPyramid, CorrPyramid, all_pair
 
 
 @pytest.mark.parametrize(("h", "w", "chunk"), [(17, 23, None), (16, 16, 4096), (20, 31, 1)])
-def test_bounded_equals_all_pairs(h: int, w: int, chunk: int | None) -> None:
+@pytest.mark.parametrize("dense", [0, None, 10**9])
+def test_bounded_equals_all_pairs(h: int, w: int, chunk: int | None, dense: int | None) -> None:
     torch.manual_seed(0)
-    f1, f2 = torch.randn(2, 1, 64, h, w)
+    f1, f2 = torch.randn(2, 2, 64, h, w)
     grid = torch.stack(torch.meshgrid(torch.arange(w), torch.arange(h), indexing="xy")).float()
     # Large, fractional displacements push many windows partly or wholly out of the frame.
-    coords = grid[None] + 6 * torch.randn(1, 2, h, w)
+    coords = grid[None] + 6 * torch.randn(2, 2, h, w)
     want = CorrPyramid(f1, f2)(coords)
-    got = BoundedCorrPyramid(f1, f2, chunk_bytes=chunk)(coords)
-    assert got.shape == want.shape == (1, 4 * 81, h, w)
+    look_up = BoundedCorrPyramid(f1, f2, chunk_bytes=chunk, dense_bytes=dense)
+    # 0: every level gathered; default: levels 1-3 dense (small maps); never the finest.
+    assert [level[3] for level in look_up.levels] == [False] + [dense != 0] * 3
+    got = look_up(coords)
+    assert got.shape == want.shape == (2, 4 * 81, h, w)
     assert torch.allclose(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_bounded_dense_levels_follow_the_budget() -> None:
+    f = torch.zeros(1, 8, 32, 32)
+    q = 32 * 32 * 4  # bytes of one query row per target pixel
+    sizes = [q * 16 * 16, q * 8 * 8, q * 4 * 4]  # levels 1, 2, 3
+    for budget, want in [(sizes[2] - 1, [False] * 4),
+                         (sizes[2], [False, False, False, True]),
+                         (sizes[2] + sizes[1], [False, False, True, True]),
+                         (sum(sizes), [False, True, True, True]),
+                         (10**12, [False, True, True, True])]:
+        look_up = BoundedCorrPyramid(f, f, dense_bytes=budget)
+        assert [level[3] for level in look_up.levels] == want, budget
 
 
 def test_auto_switches_by_volume(monkeypatch: pytest.MonkeyPatch) -> None:

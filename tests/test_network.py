@@ -262,9 +262,15 @@ def test_arbitrary_pickle_is_refused_with_advice(tmp_path, state_dict):
         load_model(path)
 
 
+@pytest.mark.parametrize("dense", [True, False])
 @pytest.mark.parametrize("index", [0, 1, 2])
-def test_bounded_correlation_matches_reference(model, cases, index):
-    """The memory-bounded look-up gives the reference's numbers (issue: 1080p and 4K)."""
+def test_bounded_correlation_matches_reference(model, cases, index, dense, monkeypatch):
+    """The memory-bounded look-up gives the reference's numbers (issue: 1080p and 4K), with
+    its coarse levels dense (the default at these sizes) and with every level gathered."""
+    from vsanimeinterp.network import corr
+
+    if not dense:
+        monkeypatch.setattr(corr, "DENSE_LEVELS_BYTES", 0)
     model.corr_mode = "bounded"
     try:
         frame, flow12, flow21 = model(*case_inputs(cases, index))[:3]

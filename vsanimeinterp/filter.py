@@ -244,9 +244,10 @@ def interpolate(
         dedup_max_hold: longest hold (in frames) that is retimed; longer ones are deliberate
             pauses and stay still.
         corr: the network's correlation look-up: ``"all-pairs"`` (the reference's volume,
-            (H/8·W/8)² values: 0.35 GB at 540p, 5.6 GB at 1080p, 90 GB at 4K),
+            (H/8·W/8)² values: 0.34 GB at 540p, 5.6 GB at 1080p, 89 GB at 4K),
             ``"bounded"`` (the same numbers from pooled features, memory growing only with
-            the frame area; slower on the CPU) or ``"auto"`` (all-pairs up to 1 GB).
+            the frame area; as fast on the CPU at 540p, faster at 1080p) or ``"auto"``
+            (all-pairs up to 1 GB).
         flow_scale: estimate flows (SGM and RFR) on frames scaled by this factor in
             (0, 1] and scale them up, as vs-rife's ``scale``: 0.5 for 1080p, 0.25 for 4K
             trade flow detail for speed and memory. Synthesis stays at full size. 1.0 is the

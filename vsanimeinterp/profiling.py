@@ -6,13 +6,15 @@ the way a 2× stream pays them: each source frame is prepared once (shared by it
 flows are made once per pair, and one frame is synthesised per pair at t = 0.5.
 
 - ``sgm``: segmentation (with piece description), matching, flow, synthesis.
-- ``animeinterp``: SGM (the initial flows: frame preparation, matching and flow), RFR (the
+- ``animeinterp``: the filter's own engine (:class:`~vsanimeinterp.network_engine.
+  AnimeInterpEngine`, with ``corr``, ``flow_scale`` and ``tile_size`` as given) with its
+  parts charged to SGM (the initial flows: frame preparation, matching and flow), RFR (the
   flow net's feature encoder per frame and 12 refinement iterations per pair, both
-  directions), synthesis (feature pyramid per frame, splatting and GridNet per frame).
+  directions) and synthesis (feature pyramid per frame or per tile, splatting and GridNet).
 
-Peak memory is the worker's peak resident set minus its resident set after imports and
-model loading (and ``torch.cuda.max_memory_allocated`` on CUDA); one process per
-configuration so that peaks do not hide each other. A tiny warm-up pass runs first.
+Peak memory is the worker's peak resident set minus its resident set after imports, model
+loading and a tiny warm-up pass (and ``torch.cuda.max_memory_allocated`` on CUDA); one
+process per configuration so that peaks do not hide each other.
 """
 
 from __future__ import annotations
@@ -38,16 +40,27 @@ STAGES = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", default="540p",
-                        help="comma-separated sizes: names (540p, 1080p, 2160p) or WxH")
+                        help="comma-separated sizes: names (540p, 1080p, 2160p) or WxH "
+                        "(default: %(default)s)")
     parser.add_argument("--engines", default="sgm,animeinterp",
-                        help="comma-separated: sgm, animeinterp (needs a checkpoint)")
+                        help="comma-separated: sgm, animeinterp (needs a checkpoint) "
+                        "(default: %(default)s)")
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="checkpoint for animeinterp (default: the one interpolate() finds)")
-    parser.add_argument("--devices", default="cpu",
-                        help="comma-separated: cpu, cuda, cuda-fp16")
-    parser.add_argument("--corr", default="auto",
+    parser.add_argument("--devices", default="auto",
+                        help="comma-separated: cpu, cuda, cuda-fp16; auto (default): cpu, and "
+                        "cuda and cuda-fp16 when PyTorch sees a GPU")
+    parser.add_argument("--corr", default="all-pairs,bounded",
                         help="comma-separated correlation look-ups for animeinterp: auto, "
-                        "all-pairs, bounded")
+                        "all-pairs, bounded (default: %(default)s; all-pairs is skipped "
+                        "where its volume would not fit in the free memory)")
+    parser.add_argument("--flow-scale", type=float, default=1.0,
+                        help="interpolate()'s flow_scale (default: %(default)s)")
+    parser.add_argument("--tile-size", type=int, default=None,
+                        help="interpolate()'s tile_size (default: chosen from the free memory "
+                        "as the filter does; 0: whole frames)")
+    parser.add_argument("--tile-overlap", type=int, default=64,
+                        help="interpolate()'s tile_overlap (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch/OpenCV threads (default: all cores)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
@@ -64,19 +77,47 @@ def _peak_mib() -> float:
 
 
 class _Clock:
-    """Accumulates seconds per stage; ``sync`` waits for the GPU so stages are not blurred."""
+    """Seconds per stage, each moment counted for the innermost stage running.
+
+    Stages nest (the flow net's encoder runs inside frame preparation, the feature pyramid
+    inside tiled synthesis); time is attributed exclusively, so the stages add up to the
+    wall time of the timed calls. ``sync`` waits for the GPU at every boundary so that
+    asynchronous kernels are charged to the stage that launched them.
+    """
 
     def __init__(self, sync: Callable[[], None]) -> None:
         self.totals: dict[str, float] = {}
         self.sync = sync
+        self.enabled = True
+        self._stack: list[str] = []
+        self._mark = 0.0
 
-    def run(self, stage: str, fn: Callable[[], Any]) -> Any:
+    def _charge(self) -> None:
         self.sync()
-        t0 = time.perf_counter()
-        out = fn()
-        self.sync()
-        self.totals[stage] = self.totals.get(stage, 0.0) + time.perf_counter() - t0
-        return out
+        now = time.perf_counter()
+        if self._stack and self.enabled:
+            top = self._stack[-1]
+            self.totals[top] = self.totals.get(top, 0.0) + now - self._mark
+        self._mark = now
+
+    def enter(self, stage: str) -> None:
+        self._charge()
+        self._stack.append(stage)
+
+    def leave(self) -> None:
+        self._charge()
+        self._stack.pop()
+
+    def run(self, stage: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self.enter(stage)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.leave()
+
+    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn`` with its calls charged to ``stage``."""
+        return lambda *args, **kwargs: self.run(stage, fn, *args, **kwargs)
 
 
 def _pair(width: int, height: int) -> tuple[Any, Any]:
@@ -86,15 +127,17 @@ def _pair(width: int, height: int) -> tuple[Any, Any]:
     return tr.frame0, tr.frame1
 
 
-def _sgm_stages(img1: Any, img2: Any, device: str, clock: _Clock) -> None:
+def _sgm_stages(img1: Any, img2: Any, device: str, flow_scale: float, clock: _Clock) -> None:
     import numpy as np
     import torch
 
     from . import sgm, synthesis
 
-    a = clock.run("segmentation", lambda: sgm.prepare_frame(img1))
+    h, w = img1.shape[:2]
+    area = min(sgm.WORK_PIXELS, round(h * w * flow_scale**2))  # as SGMEngine
+    a = clock.run("segmentation", sgm.prepare_frame, img1, area)
     # The second frame's preparation is paid by the next pair in a stream.
-    b = sgm.prepare_frame(img2)
+    b = sgm.prepare_frame(img2, area)
     timings: dict[str, float] = {}
     f12, f21 = sgm.pair_flows(a, b, timings)
     clock.totals["matching"] = clock.totals.get("matching", 0.0) + timings["matching"]
@@ -107,51 +150,43 @@ def _sgm_stages(img1: Any, img2: Any, device: str, clock: _Clock) -> None:
         tensor(img1), tensor(img2), tensor(f12), tensor(f21), 0.5).cpu())
 
 
-def _network_stages(
-    net: Any, img1: Any, img2: Any, device: str, clock: _Clock, tile: int = 0
-) -> None:
-    import numpy as np
-    import torch
+def _instrument(engine: Any, clock: _Clock) -> None:
+    """Charge the neural engine's parts to the profile's stages (on this instance only).
 
-    from . import sgm
-    from .network import crop_to, pad_to, padded_size
+    SGM: frame preparation and initial flows. RFR: the flow net's encoder and refinement,
+    plus what frame and pair preparation do around them (padding, ``flow_scale``
+    resizing). Synthesis: the feature pyramid (per frame, or per tile inside tiled
+    synthesis), splatting and GridNet, and the final crop.
+    """
+    engine._sgm.prepare_frame = clock.wrap("sgm", engine._sgm.prepare_frame)
+    engine._sgm.flows = clock.wrap("sgm", engine._sgm.flows)
+    net = engine.net
+    net.flownet.encode = clock.wrap("rfr", net.flownet.encode)
+    net.refine_flows = clock.wrap("rfr", net.refine_flows)
+    net.synthesize = clock.wrap("synthesis", net.synthesize)
+    net.synthesize_tiled = clock.wrap("synthesis", net.synthesize_tiled)
+    # A submodule cannot be replaced by a function; hooks charge its forward instead.
+    def pre_hook(*_: Any) -> None:
+        clock.enter("synthesis")
 
-    def tensor(x: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None].float().to(device)
+    def post_hook(*_: Any) -> None:
+        clock.leave()
 
-    h, w = img1.shape[:2]
-    ph, pw = padded_size(h, w)
+    net.feat_ext.register_forward_pre_hook(pre_hook)
+    net.feat_ext.register_forward_hook(post_hook)
+    for name, stage in (("prepare_frame", "rfr"), ("prepare_pair", "rfr"),
+                        ("render", "synthesis")):
+        setattr(engine, name, clock.wrap(stage, getattr(engine, name)))
 
-    def sgm_part() -> tuple[torch.Tensor, torch.Tensor]:
-        a = sgm.prepare_frame(img1)  # one frame per in-between in a stream
-        f12, f21 = sgm.pair_flows(a, b_sgm)
-        return tensor(f12), tensor(f21)
 
-    b_sgm = sgm.prepare_frame(img2)
-    f12i, f21i = clock.run("sgm", sgm_part)
-    i1, i2 = pad_to(tensor(img1), ph, pw), pad_to(tensor(img2), ph, pw)
-    with torch.inference_mode():
-        norm1, norm2 = (i1 - 0.5) / 0.5, (i2 - 0.5) / 0.5
-        fmap1 = clock.run("rfr", lambda: net.flownet.encode(norm1))
-        fmap2 = net.flownet.encode(norm2)
-        from .network import FrameFeatures
-
-        if tile:  # the pyramid is computed per tile inside synthesize_tiled
-            levels1 = levels2 = None
-        else:
-            levels1 = clock.run("synthesis",
-                                lambda: net.feat_ext(norm1.to(net._compute_dtype)))
-            levels2 = net.feat_ext(norm2.to(net._compute_dtype))
-        fa = FrameFeatures(norm1, fmap1, levels1)
-        fb = FrameFeatures(norm2, fmap2, levels2)
-        flow12, flow21 = clock.run("rfr", lambda: net.refine_flows(
-            fa, fb, pad_to(f12i, ph, pw), pad_to(f21i, ph, pw)))
-        if tile:
-            clock.run("synthesis", lambda: crop_to(net.synthesize_tiled(
-                i1, i2, flow12, flow21, 0.5, tile), h, w).clamp(0, 1).cpu())
-        else:
-            clock.run("synthesis", lambda: crop_to(net.synthesize(
-                i1, i2, fa, fb, flow12, flow21, 0.5), h, w).clamp(0, 1).cpu())
+def _network_stages(engine: Any, img1: Any, img2: Any, clock: _Clock) -> None:
+    """One in-between as a 2× stream pays it: one frame prepared, one pair, one render."""
+    a, b = (x.transpose(2, 0, 1).copy() for x in (img1, img2))
+    clock.enabled = False  # the second frame's preparation is paid by the next pair
+    fb = engine.prepare_frame(b)
+    clock.enabled = True
+    fa = engine.prepare_frame(a)
+    engine.render(engine.prepare_pair(fa, fb), 0.5)
 
 
 def _work(spec: dict[str, Any]) -> dict[str, Any]:
@@ -168,42 +203,53 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
         raise CommandError("PyTorch sees no CUDA device")
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     width, height = spec["size"]
-    net = None
+    flow_scale = spec["flow_scale"]
+    clock = _Clock(sync)
+    corr_used: set[str] = set()
+    engine = None
     if spec["engine"] == "animeinterp":
-        from .network import load_model
+        from .network_engine import AnimeInterpEngine
 
-        net = load_model(spec["checkpoint"], device=device, half=half)
-        net.corr_mode = spec["corr"]
+        engine = AnimeInterpEngine(
+            spec["checkpoint"], device=device, fp16=half, corr=spec["corr"],
+            flow_scale=flow_scale, tile_size=spec["tile_size"],
+            tile_overlap=spec["tile_overlap"])
+        _instrument(engine, clock)
+        from .network import rfr
+        from .network.corr import CorrPyramid
+
+        make_corr = rfr.make_corr
+
+        def recording_make_corr(*args: Any, **kwargs: Any) -> Any:
+            look_up = make_corr(*args, **kwargs)
+            corr_used.add("all-pairs" if isinstance(look_up, CorrPyramid) else "bounded")
+            return look_up
+
+        # This worker process is the profile's own: the flow net reports which look-up
+        # "auto" chose.
+        rfr.make_corr = recording_make_corr
     img1, img2 = _pair(width, height)
     warm1, warm2 = _pair(192, 128)
 
-    tile = 0
-    if net is not None:
-        from .network import padded_size
-        from .network_engine import auto_tile_size, available_memory
-
-        # Synthesis tiles as the filter chooses them.
-        tile = auto_tile_size(*padded_size(height, width),
-                              available_memory(torch.device(device)), 64)
-
-    def once(a: Any, b: Any, clock: _Clock) -> None:
-        if net is None:
-            _sgm_stages(a, b, device, clock)
+    def once(a: Any, b: Any) -> None:
+        if engine is None:
+            _sgm_stages(a, b, device, flow_scale, clock)
         else:
-            _network_stages(net, a, b, device, clock, tile)
+            _network_stages(engine, a, b, clock)
 
-    once(warm1, warm2, _Clock(sync))
+    once(warm1, warm2)
     base = _rss_mib()
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    clock = _Clock(sync)
+    clock.totals.clear()
+    corr_used.clear()
     cpu0 = time.process_time()
-    once(img1, img2, clock)
+    once(img1, img2)
     cpu = time.process_time() - cpu0
     row: dict[str, Any] = {
         "engine": spec["engine"], "device": spec["device"], "width": width, "height": height,
-        "corr": spec["corr"] if net is not None else None,
-        "tile_size": tile if net is not None else None,
+        "flow_scale": flow_scale,
+        "corr": spec["corr"] if engine is not None else None,
         "stages_s": {k: round(clock.totals.get(k, 0.0), 4) for k in STAGES[spec["engine"]]},
         "total_s": round(sum(clock.totals.values()), 4),
         "cpu_s": round(cpu, 4),
@@ -211,6 +257,11 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
         "peak_rss_mib": round(_peak_mib(), 1),
         "peak_rss_growth_mib": round(_peak_mib() - base, 1),
     }
+    if engine is not None:
+        from .network import padded_size
+
+        row["tile_size"] = engine._tile(*padded_size(height, width))
+        row["corr_used"] = ",".join(sorted(corr_used))
     if device == "cuda":
         row["cuda_max_allocated_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return row
@@ -233,10 +284,56 @@ def _table(rows: list[dict[str, Any]]) -> str:
         mem = f"peak RSS {r['peak_rss_mib']:.0f} MiB (+{r['peak_rss_growth_mib']:.0f})"
         if "cuda_max_allocated_mib" in r:
             mem += f", CUDA {r['cuda_max_allocated_mib']:.0f} MiB"
-        name = r["engine"] + (f" ({r['corr']})" if r.get("corr") else "")
+        name = r["engine"]
+        if r.get("corr"):
+            corr = r["corr"] if r["corr"] != "auto" else f"auto: {r['corr_used']}"
+            name += f" ({corr})"
+        setting = []
+        if r.get("flow_scale", 1.0) != 1.0:
+            setting.append(f"flow_scale {r['flow_scale']:g}")
+        if r.get("tile_size"):
+            setting.append(f"tiles {r['tile_size']}")
+        if setting:
+            name += " [" + ", ".join(setting) + "]"
         lines.append(f"{name:<23} {r['device']:<9} {r['width']}x{r['height']}: "
                      f"{r['total_s']:.3f} s/frame ({stages}); CPU {r['cpu_s']:.3f} s; {mem}")
     return "\n".join(lines)
+
+
+def _devices(text: str) -> list[str]:
+    devices = [d.strip() for d in text.split(",") if d.strip()]
+    for d in devices:
+        if d not in ("auto", "cpu", "cuda", "cuda-fp16"):
+            raise CommandError(f"unknown device {d!r} (choose from auto, cpu, cuda, cuda-fp16)")
+    if "auto" in devices:
+        import torch
+
+        found = ["cpu", "cuda", "cuda-fp16"] if torch.cuda.is_available() else ["cpu"]
+        devices = [d for d in devices if d != "auto"]
+        devices += [d for d in found if d not in devices]
+    return devices
+
+
+def all_pairs_fits(device: str, width: int, height: int, flow_scale: float) -> tuple[bool, str]:
+    """Whether the reference's all-pairs correlation of a pair of this size would fit in the
+    device's free memory, and a note saying how big it is.
+
+    The volume is counted twice (the matmul result and its scaled copy coexist while it is
+    built) and for both directions at once on CUDA, where they run as one batch.
+    """
+    import torch
+
+    from .network import padded_size
+    from .network.corr import all_pairs_bytes
+    from .network_engine import available_memory
+
+    fh, fw = padded_size(max(1, round(height * flow_scale)), max(1, round(width * flow_scale)))
+    cuda = device.startswith("cuda")
+    need = 2 * all_pairs_bytes(2 if cuda else 1, fh // 8, fw // 8)
+    if cuda and not torch.cuda.is_available():
+        return True, ""  # the worker reports the missing device
+    free = available_memory(torch.device("cuda" if cuda else "cpu"))
+    return need <= free, f"all-pairs needs about {need / 2**30:.1f} GiB, {free / 2**30:.1f} free"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -245,31 +342,47 @@ def run(args: argparse.Namespace) -> int:
         return 0
     sizes = [frame_size(s) for s in args.sizes.split(",") if s.strip()]
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    devices = [d.strip() for d in args.devices.split(",") if d.strip()]
     for e in engines:
         if e not in STAGES:
             raise CommandError(f"unknown engine {e!r} (choose from {', '.join(STAGES)})")
-    for d in devices:
-        if d not in ("cpu", "cuda", "cuda-fp16"):
-            raise CommandError(f"unknown device {d!r} (choose from cpu, cuda, cuda-fp16)")
+    devices = _devices(args.devices)
     corrs = [c.strip() for c in args.corr.split(",") if c.strip()]
     for c in corrs:
         if c not in ("auto", "all-pairs", "bounded"):
             raise CommandError(f"unknown --corr {c!r} (choose from auto, all-pairs, bounded)")
+    if not 0 < args.flow_scale <= 1:
+        raise CommandError(f"--flow-scale must be in (0, 1], got {args.flow_scale:g}")
+    if args.tile_size is not None and (args.tile_size < 0 or args.tile_size % 4
+                                       or 0 < args.tile_size < 64):
+        raise CommandError(f"--tile-size must be 0 or a multiple of 4 of at least 64, "
+                           f"got {args.tile_size}")
+    if args.tile_overlap < 0 or args.tile_overlap % 4:
+        raise CommandError(f"--tile-overlap must be a multiple of 4, got {args.tile_overlap}")
     checkpoint = _resolve_checkpoint(args.checkpoint) if "animeinterp" in engines else None
     configs = [(e, c) for e in engines for c in (corrs if e == "animeinterp" else ["-"])]
     rows = []
     for (w, h) in sizes:
         for engine, corr in configs:
             for device in devices:
+                shown = f"{engine} ({corr})" if engine == "animeinterp" else engine
+                label = f"{shown} {device} {w}x{h}"
+                if corr == "all-pairs":
+                    fits, note = all_pairs_fits(device, w, h, args.flow_scale)
+                    if not fits:
+                        print(f"{label}: skipped, {note}", file=sys.stderr)
+                        continue
                 spec = {"engine": engine, "device": device, "size": [w, h], "corr": corr,
-                        "checkpoint": checkpoint, "threads": args.threads}
+                        "checkpoint": checkpoint, "threads": args.threads,
+                        "flow_scale": args.flow_scale, "tile_size": args.tile_size,
+                        "tile_overlap": args.tile_overlap}
                 proc = subprocess.run(
                     [sys.executable, "-m", "vsanimeinterp", "profile", "--worker",
                      json.dumps(spec)], capture_output=True, text=True)
                 if proc.returncode != 0:
                     last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-                    print(f"{engine} {device} {w}x{h}: failed: {last}", file=sys.stderr)
+                    if proc.returncode < 0:
+                        last = f"killed by signal {-proc.returncode} (out of memory?)"
+                    print(f"{label}: failed: {last}", file=sys.stderr)
                     continue
                 rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
                 print(_table(rows[-1:]), flush=True)

@@ -230,8 +230,10 @@ class AnimeInterp(nn.Module):
                 context on every side (clipped at the frame border) and only its core is
                 kept, so memory follows the tile, not the frame.
             overlap: context margin in pixels (a multiple of 4). GridNet's reach is below 64
-                pixels: with 64 the tiled result equals the whole-frame one exactly
-                (measured at 960×544 with 256-pixel tiles; 32 gave 2e-4 at most).
+                pixels (46 full-size pixels either way, from the extent of its response to
+                one input pixel with all weights made positive): with 64 the tiled result
+                equals the whole-frame one exactly (measured at 960×544 with 256-pixel
+                tiles; 32 gave 2e-4 at most).
 
         Returns:
             N×3×H×W float32.

@@ -71,8 +71,13 @@ class CorrPyramid:
 
 
 #: Largest all-pairs pyramid (bytes, all levels, one direction) that ``corr="auto"`` builds;
-#: above it the memory-bounded look-up is used. 540p needs 0.35 GB, 1080p 5.6 GB.
+#: above it the memory-bounded look-up is used. 540p needs 0.34 GB, 1080p 5.6 GB.
 ALL_PAIRS_BUDGET = 1 << 30
+#: Largest total (bytes) of coarse levels that the memory-bounded look-up builds as dense
+#: correlation volumes instead of gathering features. Gathering costs the same at every level
+#: (the (2r+2)² features around each query), while a coarse level's volume is 4^-level of the
+#: finest: at 1080p levels 2 and 3 hold 0.33 GB and looking them up is far cheaper.
+DENSE_LEVELS_BYTES = 384 << 20
 #: Working memory of one chunk of the memory-bounded look-up (bytes), per device type. On
 #: the CPU chunks that stay in cache measured 6× faster than 128 MB ones (540p, 2 cores); on
 #: a GPU large chunks keep kernel launches few.
@@ -101,33 +106,56 @@ class BoundedCorrPyramid:
     those. Memory is O(N·D·h·w) for the pooled maps plus one chunk of queries at a time,
     instead of O(N·(h·w)²).
 
+    The coarsest levels, whose volumes are small (h·w × 4^-level · h·w values), are built as
+    dense volumes while together they fit in ``dense_bytes`` (never the finest level): each is
+    the pooled target correlated with every query, which is the reference's pooled volume
+    (pooling and correlation commute), looked up as :class:`CorrPyramid` does. That makes
+    the look-ups 3× faster at 960×540 and 2× at 1920×1080 on the CPU.
+
     Args:
         fmap1, fmap2: N×D×h×w float32 feature maps.
         levels, radius: as :class:`CorrPyramid`.
         chunk_bytes: working memory per chunk of query pixels (default: by device, see
             :data:`BOUNDED_CHUNK_BYTES`).
+        dense_bytes: largest total size of the coarse levels built densely (default
+            :data:`DENSE_LEVELS_BYTES`; 0 gathers on every level).
     """
 
     def __init__(
         self, fmap1: torch.Tensor, fmap2: torch.Tensor, levels: int = 4, radius: int = 4,
-        chunk_bytes: int | None = None,
+        chunk_bytes: int | None = None, dense_bytes: int | None = None,
     ) -> None:
         self.radius = radius
         if chunk_bytes is None:
             chunk_bytes = BOUNDED_CHUNK_BYTES.get(fmap1.device.type, 4 << 20)
+        if dense_bytes is None:
+            dense_bytes = DENSE_LEVELS_BYTES
         n, dim, h, w = fmap1.shape
         self.queries = fmap1.reshape(n, dim, h * w).transpose(1, 2).float()  # N×Q×D
         self.scale = 1.0 / float(torch.sqrt(torch.tensor(float(dim))))
-        self.levels = []
-        target = fmap2.float()
-        for level in range(levels):
-            if level:
-                target = F.avg_pool2d(target, 2, stride=2)
+        targets = [fmap2.float()]
+        for _ in range(levels - 1):
+            targets.append(F.avg_pool2d(targets[-1], 2, stride=2))
+        # Dense from the coarsest level up while the running total fits; never the finest,
+        # the (h·w)² volume this class exists to avoid.
+        dense, total = set(), 0
+        for level in reversed(range(1, levels)):
+            total += n * h * w * targets[level].shape[-2] * targets[level].shape[-1] * 4
+            if total > dense_bytes:
+                break
+            dense.add(level)
+        self.levels: list[tuple[torch.Tensor, int, int, bool]] = []
+        for level, target in enumerate(targets):
             th, tw = target.shape[-2:]
+            if level in dense:
+                volume = torch.bmm(self.queries, target.reshape(n, dim, th * tw))
+                self.levels.append((volume.mul_(self.scale).reshape(n * h * w, 1, th, tw),
+                                    th, tw, True))
+                continue
             # Channels-last rows plus one zero row that out-of-frame positions point at.
             rows = torch.cat((target.reshape(n, dim, th * tw).transpose(1, 2),
                               target.new_zeros(n, 1, dim)), 1).contiguous()
-            self.levels.append((rows, th, tw))
+            self.levels.append((rows, th, tw, False))
         side = 2 * radius + 2
         self.chunk = max(64, chunk_bytes // (4 * n * dim * side * side))
 
@@ -141,7 +169,20 @@ class BoundedCorrPyramid:
         centres = coords.float().reshape(n, 2, h * w)
         out = torch.empty(n, len(self.levels), 2 * r + 1, 2 * r + 1, h * w,
                           device=coords.device)
-        for level, (rows, th, tw) in enumerate(self.levels):
+        window = None
+        for level, (rows, th, tw, is_dense) in enumerate(self.levels):
+            if is_dense:
+                if window is None:
+                    offsets = torch.arange(-r, r + 1, device=coords.device,
+                                           dtype=torch.float32)
+                    window = torch.stack(torch.meshgrid(offsets, offsets, indexing="ij"),
+                                         dim=-1).reshape(1, 2 * r + 1, 2 * r + 1, 2)
+                grid = centres.transpose(1, 2).reshape(n * h * w, 1, 1, 2) / 2**level + window
+                # sampled[q, 0, i, j] has x offset i, y offset j: the channel order below.
+                sampled = sample_pixels(rows, grid)
+                out[:, level] = sampled.reshape(n, h * w, 2 * r + 1, 2 * r + 1).permute(
+                    0, 2, 3, 1)
+                continue
             c = centres / 2**level
             base = torch.floor(c)
             frac = c - base  # N×2×Q
