@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import math
+import os
 import shutil
+import stat
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -240,6 +244,23 @@ def test_evaluate_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture) -
     _usage_error(err)
 
 
+def test_evaluate_error_shows_the_progress_bar_once(
+    triplet_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A bad triplet stops the run: the bar must not be drawn again (and left on screen)
+    when it is closed on the way out, only cleared before the error line."""
+    broken = tmp_path / "set"
+    shutil.copytree(triplet_dir, broken)
+    cv2.imwrite(str(broken / "gen0_0000" / "frame2.png"), np.zeros((8, 8, 3), np.uint8))
+    code, _, err = _run(capsys, "evaluate", str(broken), "--engine", "sgm", "--device", "cpu",
+                        "--out", str(tmp_path / "ev"))
+    assert code == 1
+    assert err.count("0/3") == 1, repr(err)
+    last = err.split("\r")[-1]
+    assert last.startswith("vsanimeinterp evaluate: error: gen0_0000: the three frames differ")
+    assert last.count("\n") == 1 and "Traceback" not in err
+
+
 def test_evaluate_network_without_checkpoint(
     triplet_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture,
@@ -330,6 +351,47 @@ def test_bench_network_without_checkpoint(
     _one_line_error(err, "bench")
 
 
+# ---- profile and bench: shared options ----------------------------------------------------
+
+
+def _subparser(name: str) -> argparse.ArgumentParser:
+    from vsanimeinterp.__main__ import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
+
+
+def _option(parser: argparse.ArgumentParser, flag: str) -> argparse.Action:
+    return next(a for a in parser._actions if flag in a.option_strings)
+
+
+def test_profile_help_names_its_values_and_has_quiet(capsys: pytest.CaptureFixture) -> None:
+    code, out, _ = _run(capsys, "profile", "--help")
+    assert code == 0
+    for shown in ("--sizes LIST", "--engines LIST", "--checkpoint PATH", "--devices LIST",
+                  "--corr LIST", "--flow-scale S", "--tile-size PIXELS",
+                  "--tile-overlap PIXELS", "--threads N", "--json PATH", "--quiet, -q"):
+        assert shown in out, shown
+    # Without a metavar argparse shows the option's name in capitals (--sizes SIZES).
+    for action in _subparser("profile")._actions:
+        if action.nargs != 0 and action.help != argparse.SUPPRESS:
+            assert action.metavar is not None, action.option_strings
+
+
+def test_threads_option_is_the_same_everywhere() -> None:
+    bench_threads = _option(_subparser("bench"), "--threads")
+    profile_threads = _option(_subparser("profile"), "--threads")
+    for attr in ("help", "metavar", "type", "default"):
+        assert getattr(bench_threads, attr) == getattr(profile_threads, attr), attr
+    assert "PyTorch" in bench_threads.help and "OpenCV" in bench_threads.help
+
+
+def test_quiet_is_offered_where_progress_is_shown() -> None:
+    for name in ("bench", "video", "evaluate", "profile", "download"):
+        quiet = _option(_subparser(name), "--quiet")
+        assert "-q" in quiet.option_strings, name
+
+
 # ---- video ----------------------------------------------------------------------------------
 
 
@@ -386,6 +448,49 @@ def test_video_interpolates_keeps_audio_and_refuses_to_overwrite(
                         "--factor", "3", "--codec", "ffv1", "--overwrite", "-q")
     assert code == 0, err
     assert vs.core.bs.VideoSource(str(out)).num_frames == 18
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_output_mode_follows_the_umask_or_the_replaced_file(tmp_path: Path) -> None:
+    from vsanimeinterp import video
+
+    new = tmp_path / "new.mkv"
+    old = os.umask(0o027)
+    try:
+        assert video.current_umask() == 0o027
+        assert os.umask(0o027) == 0o027  # reading it left it as it was
+        assert video.output_mode(new) == 0o640
+        os.umask(0o002)
+        assert video.output_mode(new) == 0o664
+    finally:
+        os.umask(old)
+    existing = tmp_path / "old.mkv"
+    existing.write_bytes(b"")
+    existing.chmod(0o604)
+    assert video.output_mode(existing) == 0o604
+
+
+@needs_ffmpeg
+def test_video_output_is_readable_by_others_as_ffmpeg_makes_it(
+    small_video: Path, tmp_path: Path, capsys: pytest.CaptureFixture, umask_022: None
+) -> None:
+    out = tmp_path / "out.mkv"
+    args = ("video", str(small_video), str(out), "--engine", "sgm", "--device", "cpu", "-q")
+    code, _, err = _run(capsys, *args)
+    assert code == 0, err
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # 0o666 & ~umask, not mkstemp's 0o600
+    out.chmod(0o640)
+    code, _, err = _run(capsys, *args, "--overwrite")
+    assert code == 0, err
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640  # a replaced file keeps its mode
 
 
 @needs_ffmpeg

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import random
 import re
 import socket
@@ -319,6 +320,141 @@ def test_check_rejects_tensor_free_pickle(tmp_path: Path) -> None:
         weights.check_checkpoint_file(path)
 
 
+HTML_PAGE = (
+    b"\n<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    b"<title>anime_interp_full.ckpt - Dropbox</title></head><body>Sign in to download"
+    b"</body></html>\n"
+)
+MP4_HEAD = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + bytes(2000)
+MKV_HEAD = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01" + bytes(2000)
+
+
+class _Opaque:
+    """A class that only arbitrary unpickling can rebuild (torch.save pickles it by name)."""
+
+
+def _truncated_torch_file() -> bytes:
+    data = _torch_checkpoint(legacy=False)
+    return data[: len(data) // 2]
+
+
+def _validators() -> list[tuple[str, object]]:
+    """Both ways a checkpoint file is checked: ``download``'s and the network loader's."""
+    from vsanimeinterp.network import load_state_dict
+
+    return [("download", weights.check_checkpoint_file), ("network", load_state_dict)]
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda: HTML_PAGE, "is an HTML page, not a PyTorch file"),
+        (lambda: BLOB, "not a PyTorch file (unknown format"),
+        (lambda: MP4_HEAD, "is a video file (MP4/QuickTime)"),
+        (lambda: MKV_HEAD, "is a video file (Matroska/WebM)"),
+        (_truncated_torch_file, "is a truncated, corrupt zip archive"),
+        (lambda: pickle.dumps({"w": [1.0, 2.0]}), "is a plain Python pickle"),
+        (lambda: b"", "is empty"),
+    ],
+    ids=["html", "random-bytes", "mp4", "mkv", "truncated-zip", "plain-pickle", "empty"],
+)
+def test_wrong_files_are_named_by_both_validators(tmp_path: Path, make, what: str) -> None:
+    from vsanimeinterp.checkpoint_file import CheckpointError
+
+    path = tmp_path / weights.CHECKPOINT_FILENAME
+    path.write_bytes(make())
+    for name, validate in _validators():
+        with pytest.raises(CheckpointError) as info:
+            validate(path)
+        message = str(info.value)
+        assert what in message, (name, message)
+        assert str(path) in message
+        # The advice to load with weights_only=False is for real pickles of objects only.
+        assert "weights_only" not in message, (name, message)
+
+
+def test_header_check_alone_names_the_file_too(tmp_path: Path) -> None:
+    path = tmp_path / "page.ckpt"
+    path.write_bytes(HTML_PAGE)
+    with pytest.raises(ValueError, match="an HTML page"):
+        weights.check_checkpoint_file(path, load=False)
+
+
+def test_pickle_of_python_objects_gets_the_weights_only_advice(tmp_path: Path) -> None:
+    import torch
+
+    from vsanimeinterp.checkpoint_file import CheckpointError
+
+    path = tmp_path / "pickled.ckpt"
+    torch.save({"model_state_dict": {"w": torch.zeros(2)}, "args": _Opaque()}, path)
+    weights.check_checkpoint_file(path, load=False)  # a real torch.save file
+    for name, validate in _validators():
+        with pytest.raises(CheckpointError) as info:
+            validate(path)
+        message = str(info.value)
+        assert "weights_only=False" in message, (name, message)
+        assert "_Opaque" in message, (name, message)
+
+
+def _agreement_cases() -> list[tuple[str, object, bool]]:
+    import torch
+
+    w = torch.arange(4.0)
+    return [
+        ("bare", {"module.w": w}, True),
+        ("model_state_dict", {"model_state_dict": {"module.w": w}, "epoch": 3}, True),
+        ("state_dict", {"state_dict": {"w": w}, "optimizer": {"lr": 1e-4}}, True),
+        ("metadata-only", {"epoch": 3}, False),
+        ("empty", {}, False),
+        ("empty-wrapper", {"state_dict": {}}, False),
+        ("not-tensors", {"model_state_dict": {"w": [1.0, 2.0]}}, False),
+        ("int-keys", {0: w}, False),
+        ("a-tensor", w, False),
+    ]
+
+
+def test_download_and_network_accept_the_same_files(tmp_path: Path) -> None:
+    """One validator: every layout is accepted by both paths or refused by both."""
+    import torch
+
+    from vsanimeinterp.checkpoint_file import CheckpointError
+    from vsanimeinterp.network import load_state_dict
+
+    for label, obj, ok in _agreement_cases():
+        path = tmp_path / f"{label}.ckpt"
+        torch.save(obj, path)
+        for name, validate in _validators():
+            if ok:
+                validate(path)
+            else:
+                with pytest.raises(CheckpointError):
+                    validate(path)
+                    pytest.fail(f"{name} accepted {label}")
+        if ok:
+            assert set(load_state_dict(path)) == {"w"}
+            assert torch.equal(load_state_dict(obj)["w"], torch.arange(4.0))
+
+
+@pytest.mark.parametrize("wrapper", ["model_state_dict", "state_dict"])
+def test_download_keeps_wrapped_state_dicts(served: Served, tmp_path: Path, wrapper: str) -> None:
+    import torch
+
+    from vsanimeinterp.network import load_state_dict
+
+    buffer = io.BytesIO()
+    torch.save({wrapper: {"module.w": torch.ones(3)}, "epoch": 1}, buffer)
+    served.payload = buffer.getvalue()
+    path = download_checkpoint(served.url, tmp_path / "m.ckpt", progress=False)
+    assert path.read_bytes() == served.payload
+    assert torch.equal(load_state_dict(path)["w"], torch.ones(3))
+
+
+def test_download_of_a_page_served_as_a_file_says_so(served: Served, tmp_path: Path) -> None:
+    served.payload = HTML_PAGE  # as application/octet-stream: only the bytes tell
+    with pytest.raises(DownloadError, match="is an HTML page, not a PyTorch file"):
+        download_checkpoint(served.url, tmp_path / "m.ckpt", progress=False)
+
+
 def test_conformance_checkpoint_round_trip(served: Served, tmp_path: Path) -> None:
     source = _conformance_checkpoint()
     if not source.is_file():
@@ -368,6 +504,59 @@ def test_cli_failure_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
     assert err.startswith("vsanimeinterp download: error: could not download")
     assert url in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def _assert_destination_error(
+    code: int, capsys: pytest.CaptureFixture, served: Served | None, *parts: str
+) -> None:
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert err.startswith("vsanimeinterp download: error: cannot write the checkpoint to ")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    for part in parts:
+        assert part in err, err
+    # Found before any network access.
+    assert "could not download" not in err
+    if served is not None:
+        assert served.ranges == []
+
+
+@pytest.mark.parametrize("below", ["x.ckpt", "sub/dir/x.ckpt"], ids=["parent", "ancestor"])
+def test_cli_output_under_a_regular_file(
+    served: Served, tmp_path: Path, capsys: pytest.CaptureFixture, below: str
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"not a directory")
+    code = main(["download", "--url", served.url, "--output", str(blocker / below), "-q"])
+    _assert_destination_error(code, capsys, served, f"{blocker} is a file, not a directory")
+    assert blocker.read_bytes() == b"not a directory"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("with_server", [True, False], ids=["server", "no-server"])
+def test_cli_output_in_an_unwritable_directory(
+    served: Served, capsys: pytest.CaptureFixture, with_server: bool
+) -> None:
+    # Even root cannot create files in /proc, which is what the check must find out.
+    url = served.url if with_server else _refused_url()
+    code = main(["download", "--url", url, "--output", "/proc/anime_interp_full.ckpt", "-q"])
+    _assert_destination_error(code, capsys, served, "no file can be written in /proc")
+
+
+def test_cli_output_that_is_not_a_file(served: Served, capsys: pytest.CaptureFixture) -> None:
+    code = main(["download", "--url", served.url, "--output", os.devnull, "-q"])
+    _assert_destination_error(code, capsys, served, "exists and is not a file")
+
+
+def test_writable_destination_leaves_no_probe(tmp_path: Path) -> None:
+    dest = tmp_path / "new" / "dir" / "m.ckpt"
+    weights.check_destination(dest)
+    assert dest.parent.is_dir() and list(dest.parent.iterdir()) == []
+    part = dest.with_name("m.ckpt.part")
+    part.write_bytes(b"resume me")
+    weights.check_destination(dest)
+    assert part.read_bytes() == b"resume me"
 
 
 def test_cli_help_lists_subcommands(capsys: pytest.CaptureFixture) -> None:

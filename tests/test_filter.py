@@ -289,6 +289,22 @@ def test_checkpoint_path_that_does_not_exist(tmp_path):
         )
 
 
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [(b"<!DOCTYPE html>\n<html><head><title>Dropbox</title></head></html>", "an HTML page"),
+     (b"\x00\x00\x00\x18ftypmp42" + bytes(100), "a video file")],
+    ids=["html", "mp4"],
+)
+def test_checkpoint_that_is_another_kind_of_file(tmp_path, content, what):
+    path = tmp_path / "anime_interp_full.ckpt"
+    path.write_bytes(content)
+    with pytest.raises(vs.Error, match=rf"^interpolate: checkpoint: .*is {what}") as info:
+        vsanimeinterp.interpolate(
+            vs.core.std.BlankClip(length=3), engine="animeinterp", checkpoint=path
+        )
+    assert "weights_only" not in str(info.value)
+
+
 @pytest.mark.parametrize("bad", [0, -0.5, 1.5, "half", True, None])
 def test_bad_flow_scale(bad):
     with pytest.raises(vs.Error, match=r"interpolate: flow_scale must be a number in \(0, 1\]"):
@@ -305,6 +321,38 @@ def test_flow_scale_reduces_sgm_working_size():
     out = vsanimeinterp.interpolate(src, engine="sgm", flow_scale=0.5)
     assert out.num_frames == 6 and out.format.id == vs.YUV420P8
     out.get_frame(1)
+
+
+def tiny_pair(width: int, height: int) -> vs.VideoNode:
+    """Two RGBS frames of any size (even 1×1) that differ: a corner that grows and darkens."""
+    frames = np.full((2, height, width, 3), 0.5, np.float32)
+    frames[0, : max(1, height // 2), : max(1, width // 2)] = (0.9, 0.2, 0.1)
+    frames[1, : max(1, 2 * height // 3), : max(1, 2 * width // 3)] = (0.7, 0.1, 0.1)
+    return clip_from_arrays(frames, format=vs.RGBS)
+
+
+# OpenCV's DIS flow refused these (under 12 pixels on both sides; 3000×2 and 12×2: under 32
+# tall and wide); the SGM engine pads what it gives DIS, so every size works. Sizes on
+# both sides of the old limit (12) and of the padding (32).
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(1, 1), (2, 2), (11, 11), (12, 12), (12, 2), (2, 12), (3000, 2), (2, 3000), (31, 31),
+     (32, 32), (33, 20)],
+)
+def test_tiny_and_thin_frames_interpolate(width, height):
+    out = vsanimeinterp.interpolate(tiny_pair(width, height), engine="sgm", device="cpu",
+                                    sc=False)
+    frame = out.get_frame(1)
+    assert frame.props["AnimeInterpMethod"] == "interpolated"
+    assert (frame.width, frame.height) == (width, height)
+    mid = np.stack([np.asarray(frame[p]) for p in range(3)])
+    assert np.isfinite(mid).all() and mid.min() >= 0 and mid.max() <= 1
+
+
+def test_smallest_subsampled_clip_interpolates():
+    src = vs.core.resize.Bicubic(tiny_pair(2, 2), format=vs.YUV420P8, matrix_s="709")
+    out = vsanimeinterp.interpolate(src, engine="sgm", device="cpu", sc=False)
+    assert out.get_frame(1).props["AnimeInterpMethod"] == "interpolated"
 
 
 def test_out_of_memory_becomes_vs_error_with_advice(counting_engine, monkeypatch):

@@ -104,3 +104,19 @@ def test_flow_scale_runs_the_flow_net_on_reduced_frames(monkeypatch):
     assert sizes == [(32, 36), (32, 36), (16, 18), (16, 18)]
     # Untrained weights: the two flows differ, but both in-betweens stay near each other.
     assert np.abs(full - half).mean() < 0.05
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 1), (11, 11), (3000, 2), (2, 300)])
+def test_tiny_and_thin_frames_through_the_network(width, height):
+    """The network pads to 128 pixels itself; its SGM flows used to fail below OpenCV DIS's
+    sizes (the sizes where DIS crashed the process are tested in a child process, in
+    test_sgm.py)."""
+    frames = np.full((2, height, width, 3), 0.5, np.float32)
+    frames[0, : max(1, height // 2), : max(1, width // 2)] = (0.9, 0.2, 0.1)
+    frames[1, : max(1, 2 * height // 3), : max(1, 2 * width // 3)] = (0.7, 0.1, 0.1)
+    src = clip_from_arrays(frames, format=vs.RGBS)
+    out = vsanimeinterp.interpolate(src, engine="animeinterp", checkpoint=CKPT, device="cpu",
+                                    sc=False)
+    mid = clip_to_arrays(out)[1]
+    assert mid.shape == (height, width, 3)
+    assert np.isfinite(mid).all()

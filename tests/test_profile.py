@@ -65,3 +65,16 @@ def test_profile_bad_arguments(capsys: pytest.CaptureFixture[str], args: list[st
                                message: str) -> None:
     assert main(["profile", "--engines", "sgm", *args]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_profile_quiet_leaves_only_the_results(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["profile", "--sizes", "64x64", "--engines", "sgm", "--devices", "cpu",
+            "--threads", "1"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert "sgm cpu 64x64: measuring" in err
+    assert "s/frame" in out
+    assert main([*args, "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert "s/frame" in out

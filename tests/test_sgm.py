@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 
 from vsanimeinterp.matching import affinity, describe, mutual_match, rank_sum
 from vsanimeinterp.segmentation import segment
@@ -154,3 +158,43 @@ def test_sgm_flows_batch(n: int) -> None:
     assert f12.shape == (n, 2, H, W)
     # Swapping the pair swaps the flows.
     assert torch.allclose(f12[1], f21[0], atol=1e-4)
+
+
+def test_dense_flow_pads_only_below_the_dis_limit() -> None:
+    from vsanimeinterp.sgm import DIS_MIN_SIDE, _dis_flow
+
+    def dis() -> cv2.DISOpticalFlow:
+        return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+
+    rng = np.random.default_rng(5)
+    side = DIS_MIN_SIDE
+    a = (rng.random((side, side + 8)) * 255).astype(np.uint8)
+    b = np.roll(a, 1, axis=1)
+    # At the limit nothing changes: the flow is DIS's own (from a fresh DIS object each
+    # time; one object's second result differs in the last bits).
+    assert np.array_equal(_dis_flow(dis(), a, b), dis().calc(a, b, None))
+    for h, w in ((side - 1, side), (side, side - 1), (1, 1), (2, 3000), (3000, 2)):
+        small_a = (rng.random((h, w)) * 255).astype(np.uint8)
+        flow = _dis_flow(dis(), small_a, small_a)
+        assert flow.shape == (h, w, 2) and flow.dtype == np.float32
+        assert np.isfinite(flow).all()
+
+
+def test_wide_short_frames_do_not_crash_the_process() -> None:
+    """OpenCV's DIS crashed the whole process (segmentation fault) on frames such as 64×12
+    and raised on 1000×16; run in a child so that a crash fails this test only."""
+    code = (
+        "import numpy as np\n"
+        "from vsanimeinterp import sgm\n"
+        "rng = np.random.default_rng(0)\n"
+        "for w, h in ((64, 12), (64, 8), (100, 31), (1000, 16), (3000, 12)):\n"
+        "    a = rng.random((h, w, 3), dtype=np.float32)\n"
+        "    b = np.roll(a, 2, axis=1)\n"
+        "    f12, f21 = sgm.pair_flows(sgm.prepare_frame(a), sgm.prepare_frame(b))\n"
+        "    assert f12.shape == (h, w, 2) and np.isfinite(f12).all(), (w, h)\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300, check=False, cwd=REPO)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    assert result.stdout.strip() == "ok"

@@ -64,7 +64,7 @@ def _download(args: argparse.Namespace) -> int:
     dest = weights.resolve_destination(args.output)
     # download_checkpoint leaves an existing file alone unless forced; say so, since the
     # user may have expected a fresh copy.
-    present = dest.exists() and not args.force
+    present = dest.is_file() and not args.force
     path = weights.download_checkpoint(
         args.url,
         dest,

@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cli_common import CommandError, frame_size, positive_int
+from .cli_common import CommandError, add_threads_argument, apply_threads, frame_size, positive_int
 
 BASELINES = ("blend", "mvtools")
 ENGINES = ("sgm", "animeinterp")
@@ -428,9 +428,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="checkpoint for the animeinterp engine (default: as interpolate)")
     parser.add_argument("--skip", type=lambda s: _choices(s, BASELINES), default=[],
                         metavar="LIST", help="baselines to leave out: blend, mvtools")
-    parser.add_argument("--threads", type=positive_int, metavar="N",
-                        help="VapourSynth and PyTorch threads (default: theirs, one per core)")
-    parser.add_argument("--seed", type=int, default=0, help="clip generator seed (default: 0)")
+    add_threads_argument(parser)
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
+                        help="clip generator seed (default: 0)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
     parser.add_argument("--quiet", "-q", action="store_true", help="no per-run lines on stderr")
 
@@ -447,14 +447,11 @@ def _choices(text: str, allowed: tuple[str, ...]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """``bench``: run, print the table, write the JSON."""
-    import torch
     import vapoursynth as vs
 
     if args.json is not None and args.json.is_dir():
         raise CommandError(f"--json {args.json} is a directory")
-    if args.threads is not None:
-        vs.core.num_threads = args.threads
-        torch.set_num_threads(args.threads)
+    apply_threads(args.threads)
     try:
         runs, notes = benchmark(args)
     except vs.Error as exc:

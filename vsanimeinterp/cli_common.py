@@ -65,6 +65,34 @@ def frame_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+#: Help of ``--threads``, the same for every command that has it.
+THREADS_HELP = ("threads for PyTorch, OpenCV and VapourSynth (default: theirs, one per CPU "
+                "core)")
+
+
+def add_threads_argument(parser: argparse.ArgumentParser | Any) -> None:
+    """``--threads N``: how many threads the libraries doing the work may use (see
+    :func:`apply_threads`). ``parser`` may also be an argument group."""
+    parser.add_argument("--threads", type=positive_int, metavar="N", help=THREADS_HELP)
+
+
+def apply_threads(threads: int | None, *, vapoursynth: bool = True) -> None:
+    """Give PyTorch, OpenCV and (with ``vapoursynth``) VapourSynth ``threads`` threads in
+    this process; ``None`` leaves their defaults. Imports them, so call it only where they
+    are used anyway (``profile``'s workers run the engines without VapourSynth)."""
+    if threads is None:
+        return
+    import cv2
+    import torch
+
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+    if vapoursynth:
+        import vapoursynth as vs
+
+        vs.core.num_threads = threads
+
+
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     """``--engine``, ``--checkpoint``, ``--device``, ``--device-index``, ``--fp16``: the
     engine options of ``interpolate()``."""

@@ -440,29 +440,40 @@ def evaluate(
     # Keep only the `worst` lowest-PSNR cases (their pictures) while going: a max-heap on
     # -psnr of bounded size, so memory does not grow with the set.
     kept: list[tuple[float, int, Any, Any, Any, Any]] = []
-    bar = tqdm(triplets, desc="evaluate", unit="triplet", disable=not progress)
-    for i, t in enumerate(bar):
-        frame1, truth, frame3 = (load_image(p) for p in t.frames)
-        if not frame1.shape == truth.shape == frame3.shape:
-            raise CommandError(f"{t.name}: the three frames differ in size")
-        h, w = truth.shape[:2]
-        roi = t.roi_pixels(w, h)
-        start = time.perf_counter()
-        pred = predictor(i, frame1, frame3)
-        seconds = time.perf_counter() - start
-        row: dict[str, Any] = {"name": t.name, "level": t.level, "roi": roi,
-                               "seconds": seconds, **score(pred, truth, roi, ssim_variant)}
-        for label, base in baselines.items():
-            scores = score(base(i, frame1, frame3), truth, roi, ssim_variant)
-            row.update({f"{k}_{label}": v for k, v in scores.items()})
-        rows.append(row)
-        if worst > 0:
-            item = (-row["psnr"], -i, frame1, pred, truth, roi)
-            if len(kept) < worst:
-                heapq.heappush(kept, item)
-            elif item > kept[0]:
-                heapq.heapreplace(kept, item)
-        bar.set_postfix(psnr=f"{_mean([r['psnr'] for r in rows]):.2f}")
+    # Updated by hand, not iterated: iterating closes the bar (drawing it once more, and
+    # leaving it) as soon as an error leaves the loop, before the handler below runs.
+    bar = tqdm(total=len(triplets), desc="evaluate", unit="triplet", disable=not progress)
+    try:
+        for i, t in enumerate(triplets):
+            frame1, truth, frame3 = (load_image(p) for p in t.frames)
+            if not frame1.shape == truth.shape == frame3.shape:
+                raise CommandError(f"{t.name}: the three frames differ in size")
+            h, w = truth.shape[:2]
+            roi = t.roi_pixels(w, h)
+            start = time.perf_counter()
+            pred = predictor(i, frame1, frame3)
+            seconds = time.perf_counter() - start
+            row: dict[str, Any] = {"name": t.name, "level": t.level, "roi": roi,
+                                   "seconds": seconds, **score(pred, truth, roi, ssim_variant)}
+            for label, base in baselines.items():
+                scores = score(base(i, frame1, frame3), truth, roi, ssim_variant)
+                row.update({f"{k}_{label}": v for k, v in scores.items()})
+            rows.append(row)
+            if worst > 0:
+                item = (-row["psnr"], -i, frame1, pred, truth, roi)
+                if len(kept) < worst:
+                    heapq.heappush(kept, item)
+                elif item > kept[0]:
+                    heapq.heapreplace(kept, item)
+            bar.set_postfix(psnr=f"{_mean([r['psnr'] for r in rows]):.2f}", refresh=False)
+            bar.update(1)
+    except BaseException:
+        # A failed run must not leave a stale bar behind: closing it normally would draw it
+        # once more (its last state, kept on screen) right above the error message.
+        bar.leave = False
+        bar.close()
+        raise
+    bar.close()
     keys = list(METRICS) + [f"{k}_{b}" for b in baselines for k in METRICS]
     result = Evaluation(rows, method, list(baselines), ssim_variant, summarize(rows, keys))
     if worst_dir is not None and kept:

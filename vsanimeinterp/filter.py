@@ -23,6 +23,7 @@ import numpy as np
 import vapoursynth as vs
 
 from .cache import OnceCache
+from .checkpoint_file import CheckpointError
 from .colour import from_working, to_working
 from .frames import array_to_frame, frame_to_array
 from .planning import INTERPOLATED, plan_frame
@@ -311,6 +312,10 @@ def interpolate(
         )
     except vs.Error:
         raise
+    except CheckpointError as exc:
+        # The file may have come from $VSANIMEINTERP_CHECKPOINT or the cache, but what is
+        # wrong is the checkpoint either way; its message names the file.
+        raise _error(f"checkpoint: {exc}") from exc
     except (OSError, ValueError) as exc:
         raise _error(str(exc)) from exc
 

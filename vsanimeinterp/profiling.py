@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cli_common import CommandError, frame_size
+from .cli_common import CommandError, add_threads_argument, apply_threads, frame_size
 
 STAGES = {
     "sgm": ("segmentation", "matching", "flow", "synthesis"),
@@ -39,31 +39,34 @@ STAGES = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sizes", default="540p",
+    """Arguments of ``profile``."""
+    parser.add_argument("--sizes", default="540p", metavar="LIST",
                         help="comma-separated sizes: names (540p, 1080p, 2160p) or WxH "
                         "(default: %(default)s)")
-    parser.add_argument("--engines", default="sgm,animeinterp",
+    parser.add_argument("--engines", default="sgm,animeinterp", metavar="LIST",
                         help="comma-separated: sgm, animeinterp (needs a checkpoint) "
                         "(default: %(default)s)")
-    parser.add_argument("--checkpoint", type=Path, default=None,
+    parser.add_argument("--checkpoint", type=Path, default=None, metavar="PATH",
                         help="checkpoint for animeinterp (default: the one interpolate() finds)")
-    parser.add_argument("--devices", default="auto",
+    parser.add_argument("--devices", default="auto", metavar="LIST",
                         help="comma-separated: cpu, cuda, cuda-fp16; auto (default): cpu, and "
                         "cuda and cuda-fp16 when PyTorch sees a GPU")
-    parser.add_argument("--corr", default="all-pairs,bounded",
+    parser.add_argument("--corr", default="all-pairs,bounded", metavar="LIST",
                         help="comma-separated correlation look-ups for animeinterp: auto, "
                         "all-pairs, bounded (default: %(default)s; all-pairs is skipped "
                         "where its volume would not fit in the free memory)")
-    parser.add_argument("--flow-scale", type=float, default=1.0,
+    parser.add_argument("--flow-scale", type=float, default=1.0, metavar="S",
                         help="interpolate()'s flow_scale (default: %(default)s)")
-    parser.add_argument("--tile-size", type=int, default=None,
+    parser.add_argument("--tile-size", type=int, default=None, metavar="PIXELS",
                         help="interpolate()'s tile_size (default: chosen from the free memory "
                         "as the filter does; 0: whole frames)")
-    parser.add_argument("--tile-overlap", type=int, default=64,
+    parser.add_argument("--tile-overlap", type=int, default=64, metavar="PIXELS",
                         help="interpolate()'s tile_overlap (default: %(default)s)")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch/OpenCV threads (default: all cores)")
-    parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    add_threads_argument(parser)
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
+                        help="also write the rows as JSON")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="no per-configuration progress lines on stderr")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
 
 
@@ -191,12 +194,9 @@ def _network_stages(engine: Any, img1: Any, img2: Any, clock: _Clock) -> None:
 
 def _work(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one configuration in this process and return its row."""
-    import cv2
     import torch
 
-    if spec["threads"]:
-        torch.set_num_threads(spec["threads"])
-        cv2.setNumThreads(spec["threads"])
+    apply_threads(spec["threads"], vapoursynth=False)
     device = "cuda" if spec["device"].startswith("cuda") else "cpu"
     half = spec["device"] == "cuda-fp16"
     if device == "cuda" and not torch.cuda.is_available():
@@ -375,6 +375,9 @@ def run(args: argparse.Namespace) -> int:
                         "checkpoint": checkpoint, "threads": args.threads,
                         "flow_scale": args.flow_scale, "tile_size": args.tile_size,
                         "tile_overlap": args.tile_overlap}
+                if not args.quiet:
+                    # A worker takes from seconds to minutes (4K on the CPU).
+                    print(f"{label}: measuring ...", file=sys.stderr, flush=True)
                 proc = subprocess.run(
                     [sys.executable, "-m", "vsanimeinterp", "profile", "--worker",
                      json.dumps(spec)], capture_output=True, text=True)

@@ -39,6 +39,12 @@ MAX_JUMP_960 = 250.0  # reference's jump limit in pixels at 960×540
 MIN_UNION_RATE = 0.8
 DENSE_PRESET = cv2.DISOPTICAL_FLOW_PRESET_FAST
 PATCH_PRESET = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
+#: OpenCV's DIS (5.0, as installed) refuses small images (11×11, 4×3000: "incorrect size of
+#: input array"), and on images under 32 pixels tall that are wide enough it fails or
+#: crashes the process, depending on the aspect ratio (64×12: segmentation fault; 1000×16,
+#: 3000×31: a resize assertion). Every size tried with 32 or more per side works (32×32 up
+#: to 40000×32 and 32×40000), so smaller images are padded to this.
+DIS_MIN_SIDE = 32
 REFINE_STEPS = (4,)
 
 
@@ -111,6 +117,18 @@ def prepare_frame(img: np.ndarray, max_pixels: int = WORK_PIXELS) -> SGMFrame:
 
 def _dis(preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM) -> cv2.DISOpticalFlow:
     return cv2.DISOpticalFlow_create(preset)
+
+
+def _dis_flow(dis: cv2.DISOpticalFlow, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``dis.calc(a, b)`` for h×w uint8 images of any size: sides under
+    :data:`DIS_MIN_SIDE` are replicate-padded at the bottom/right and the flow is cropped
+    back, so that DIS never sees a size it crashes on."""
+    h, w = a.shape[:2]
+    pad_h, pad_w = max(0, DIS_MIN_SIDE - h), max(0, DIS_MIN_SIDE - w)
+    if not (pad_h or pad_w):
+        return dis.calc(a, b, None)
+    a, b = (cv2.copyMakeBorder(x, 0, pad_h, 0, pad_w, cv2.BORDER_REPLICATE) for x in (a, b))
+    return np.ascontiguousarray(dis.calc(a, b, None)[:h, :w])
 
 
 def _piece_mean(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
@@ -217,7 +235,7 @@ def _guided_flow(
         y0, x0 = places[k]
         atlas_a[y0:y0 + th, x0:x0 + tw] = pa
         atlas_b[y0:y0 + th, x0:x0 + tw] = pb
-    atlas_flow = dis.calc(atlas_a, atlas_b, None)
+    atlas_flow = _dis_flow(dis, atlas_a, atlas_b)
     for k, (i, ba, bb, th, tw, (_, ma, oya, oxa), (_, mb, oyb, oxb)) in enumerate(items):
         y0, x0 = places[k]
         pf = atlas_flow[y0:y0 + th, x0:x0 + tw]
@@ -451,8 +469,9 @@ def _direction(
     pick = np.take(choice.astype(np.uint8), labels)
     out = np.array(cands[0], np.float32)
     for c in range(1, len(cands)):
-        mask = cv2.compare(pick, c, cv2.CMP_EQ)
-        if cv2.countNonZero(mask):
+        # numpy, not cv2.compare: OpenCV takes a 1×1 array for a scalar and refuses it.
+        mask = (pick == c).view(np.uint8)
+        if mask.any():
             cv2.copyTo(np.ascontiguousarray(cands[c], np.float32), mask, out)
     return out
 
@@ -535,8 +554,8 @@ def pair_flows(
         raise ValueError(f"pair_flows: frame sizes differ {a.orig_size} vs {b.orig_size}")
     t0 = time.perf_counter()
     dis = _dis(DENSE_PRESET)
-    dense12 = dis.calc(a.gray, b.gray, None)
-    dense21 = dis.calc(b.gray, a.gray, None)
+    dense12 = _dis_flow(dis, a.gray, b.gray)
+    dense21 = _dis_flow(dis, b.gray, a.gray)
     t1 = time.perf_counter()
     # The dense flow tells where each piece probably goes; matching scores candidates around
     # that prediction, and averaging both directions keeps the matrix consistent.

@@ -7,7 +7,8 @@ the PATH), which encodes the video and copies IN's audio streams (``-map 0:v -ma
 none is fine). Everything is checked before any work starts: IN exists, OUT does not (unless
 ``--overwrite``), ffmpeg is there. ffmpeg writes to a hidden temporary file beside OUT that
 becomes OUT only when the whole encode succeeded, so a failed or interrupted run leaves
-no half-written OUT.
+no half-written OUT; OUT gets the permissions ffmpeg would have given it (the umask's, or
+those of the file it replaces).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -135,6 +137,34 @@ def _y4m_ready(clip: Any) -> Any:
     return clip
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (``/proc``)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    # Elsewhere the only way to read it is to set it and put it back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def output_mode(target: Path) -> int:
+    """Permission bits ffmpeg would have given ``target`` writing it directly: those of the
+    file it replaces (opened with truncation, which keeps them), else ``0o666 & ~umask``.
+
+    The encode goes to a :func:`tempfile.mkstemp` file, which is created ``0o600``; without
+    this, the result could be read by its owner only (not by a media server or other users).
+    """
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return 0o666 & ~current_umask()
+
+
 def _ffmpeg_errors(path: Path, limit: int = 4) -> str:
     """The last ``limit`` non-empty lines of ffmpeg's log joined into one line."""
     try:
@@ -216,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
                 why += (" (if IN's audio cannot be copied into this container, "
                         "try --audio-codec aac)")
             raise CommandError(f"ffmpeg failed: {why}")
+        if sys.platform != "win32":  # Windows' mkstemp file has no owner-only mode
+            os.chmod(tmp, output_mode(target))
         os.replace(tmp, target)
         done = True
     finally:

@@ -16,12 +16,11 @@ import re
 import sys
 import urllib.error
 import urllib.request
-import zipfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from tqdm import tqdm
+
+from .checkpoint_file import identify_file, read_state_dict
 
 __all__ = [
     "CHECKPOINT_ENV",
@@ -32,6 +31,7 @@ __all__ = [
     "DownloadError",
     "cache_dir",
     "check_checkpoint_file",
+    "check_destination",
     "default_checkpoint_path",
     "download_checkpoint",
     "find_checkpoint",
@@ -56,9 +56,6 @@ CHECKPOINT_ENV = "VSANIMEINTERP_CHECKPOINT"
 
 _CHUNK = 1 << 20
 _USER_AGENT = "vsanimeinterp (+https://github.com/lisiyao21/AnimeInterp)"
-# torch.save before PyTorch 1.6 (the authors used 0.4-1.1) wrote a bare pickle stream that
-# starts with this pickled magic number, not a zip archive.
-_LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.IGNORECASE)
 _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)", re.IGNORECASE)
 
@@ -147,52 +144,65 @@ def resolve_destination(dest: str | os.PathLike[str] | None = None) -> Path:
     return path / CHECKPOINT_FILENAME if path.is_dir() else path
 
 
-def _looks_like_state_dict(obj: object) -> bool:
-    # Accept a bare state dict as well as the authors' {'model_state_dict': ...} wrapper, so
-    # that re-saved or converted checkpoints are not rejected.
-    if isinstance(obj, Mapping) and isinstance(obj.get("model_state_dict"), Mapping):
-        obj = obj["model_state_dict"]
-    if not isinstance(obj, Mapping) or not obj:
-        return False
-    import torch
-
-    return all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items())
-
-
 def check_checkpoint_file(path: str | os.PathLike[str], *, load: bool = True) -> None:
     """Check that ``path`` holds a PyTorch checkpoint of network weights.
 
-    The header check recognises both the zip format of ``torch.save`` and the older bare
-    pickle format. With ``load`` the file is also loaded with ``weights_only=True`` (no
-    arbitrary code runs) and must contain a state dict of tensors.
+    The same check the network's loader makes (:mod:`vsanimeinterp.checkpoint_file`): the
+    header must be that of ``torch.save`` (its zip format, whole, or the older bare pickle);
+    with ``load`` the file is also loaded with ``weights_only=True`` (no arbitrary code runs)
+    and must contain a state dict of tensors, bare or under ``model_state_dict`` or
+    ``state_dict``.
 
     Raises:
-        ValueError: the file is not such a checkpoint; the message says what was found.
+        CheckpointError: (a ``ValueError``) the file is not such a checkpoint; the message
+            says what was found (an HTML page, a video, a truncated archive, ...).
     """
-    path = Path(path)
-    with path.open("rb") as f:
-        head = f.read(len(_LEGACY_TORCH_MAGIC))
-    if head.startswith(b"PK\x03\x04"):
-        # A truncated zip still has a valid local header; the central directory at the end
-        # is what a torn download loses.
-        if not zipfile.is_zipfile(path):
-            raise ValueError(f"{path} starts like a zip archive but is truncated or damaged")
-    elif head != _LEGACY_TORCH_MAGIC:
-        snippet = head.lstrip()[:9].lower()
-        what = "an HTML page" if snippet.startswith((b"<!doctype", b"<html")) else "unknown data"
-        raise ValueError(f"{path} is not a PyTorch checkpoint (it holds {what})")
-    if not load:
-        return
-    import pickle
+    if load:
+        read_state_dict(path)
+    else:
+        identify_file(path)
 
-    import torch
 
+def check_destination(dest: str | os.PathLike[str]) -> None:
+    """Make sure the checkpoint can be written to ``dest`` (and ``<dest>.part`` beside it).
+
+    Creates the missing parent directories and tries to open the ``.part`` file for
+    appending (an empty one it created is removed again), which is what the download does
+    first: permission bits alone do not tell (root passes every check on paper, yet cannot
+    create files under ``/proc``).
+
+    Raises:
+        DownloadError: one line saying which part of the path is in the way.
+    """
+    dest = Path(dest)
+    if dest.exists() and not dest.is_file():
+        raise DownloadError(f"cannot write the checkpoint to {dest}: it exists and is not a file")
+    existing = dest.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise DownloadError(
+            f"cannot write the checkpoint to {dest}: {existing} is a file, not a directory"
+        )
     try:
-        obj: Any = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError) as exc:
-        raise ValueError(f"{path} could not be loaded as a PyTorch checkpoint: {exc}") from exc
-    if not _looks_like_state_dict(obj):
-        raise ValueError(f"{path} loads, but holds no state dict of network weights")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(
+            f"cannot write the checkpoint to {dest}: cannot create the directory "
+            f"{dest.parent} ({exc.strerror or exc})"
+        ) from exc
+    part = dest.with_name(dest.name + ".part")
+    had_part = part.exists()
+    try:
+        with part.open("ab"):
+            pass
+    except OSError as exc:
+        raise DownloadError(
+            f"cannot write the checkpoint to {dest}: no file can be written in {dest.parent} "
+            f"({exc.strerror or exc})"
+        ) from exc
+    if not had_part:
+        part.unlink(missing_ok=True)
 
 
 def _failure(url: str, reason: str, part: Path, dest: Path) -> DownloadError:
@@ -258,20 +268,20 @@ def download_checkpoint(
         downloaded.
 
     Raises:
-        DownloadError: network failure, HTTP error, an HTML page instead of the file, a short
-            body, or (with ``verify``) a file that is not a checkpoint.
+        DownloadError: a destination that cannot be written (found before connecting; see
+            :func:`check_destination`), network failure, HTTP error, an HTML page instead of
+            the file, a short body, or (with ``verify``) a file that is not a checkpoint.
     """
     dest = resolve_destination(dest)
     part = dest.with_name(dest.name + ".part")
-    if dest.exists() and not force:
+    if dest.is_file() and not force:
         log.info("checkpoint already present at %s", dest)
         return dest
+    # Before any network access: a destination that cannot be written would otherwise fail
+    # only after the connection was made, reported like a network error.
+    check_destination(dest)
     if force:
         part.unlink(missing_ok=True)
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(f"cannot create the directory {dest.parent}: {exc}") from exc
 
     # Two attempts at most: the second one only when the server's answer to a Range request
     # shows the .part cannot be continued, so it is fetched from the start.

@@ -6,6 +6,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .deterministic import Pointwise
+
 
 class ResidualBlock(nn.Module):
     """Two 3×3 convolutions with ReLU and a skip connection (1×1 projection when strided).
@@ -20,7 +22,7 @@ class ResidualBlock(nn.Module):
         # A Sequential, so that the checkpoint key stays ``downsample.0`` (RAFT put its
         # normalisation layer at index 1; with norm 'none' that layer has no weights).
         self.downsample = (
-            nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride=stride)) if stride != 1 else None
+            nn.Sequential(Pointwise(in_planes, planes, stride=stride)) if stride != 1 else None
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -42,7 +44,7 @@ class FeatureEncoder(nn.Module):
         self.layer1 = nn.Sequential(ResidualBlock(64, 64), ResidualBlock(64, 64))
         self.layer2 = nn.Sequential(ResidualBlock(64, 96, stride=2), ResidualBlock(96, 96))
         self.layer3 = nn.Sequential(ResidualBlock(96, 128, stride=2), ResidualBlock(128, 128))
-        self.conv2 = nn.Conv2d(128, output_dim, 1)
+        self.conv2 = Pointwise(128, output_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.conv1(x))

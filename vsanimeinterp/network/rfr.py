@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .corr import make_corr
+from .deterministic import resize_bilinear
 from .encoder import FeatureEncoder
 from .update import UpdateBlock
 
@@ -79,13 +80,6 @@ def convex_upsample(flow: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     return up.permute(0, 1, 4, 2, 5, 3).reshape(n, 2, 8 * h, 8 * w)
 
 
-def _resize_bilinear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    # Same-size bilinear with align_corners=False is the identity; skip the copy.
-    if tuple(x.shape[-2:]) == size:
-        return x
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-
-
 class RFR(nn.Module):
     """Flow refinement network (``flownet`` in the checkpoint).
 
@@ -110,7 +104,7 @@ class RFR(nn.Module):
         """
         h8, w8 = working_size(*image.shape[-2:])
         dtype = self.fnet.conv1.weight.dtype
-        return self.fnet(_resize_bilinear(image, (h8, w8)).to(dtype)).float()
+        return self.fnet(resize_bilinear(image, (h8, w8)).to(dtype)).float()
 
     def refine(
         self,
@@ -160,4 +154,4 @@ class RFR(nn.Module):
         flow_up = torch.cat(
             (flow_up[:, :1] / float(w8) * width, flow_up[:, 1:] / float(h8) * height), 1
         )
-        return _resize_bilinear(flow_up, (height, width)), init
+        return resize_bilinear(flow_up, (height, width)), init

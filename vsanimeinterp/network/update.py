@@ -6,6 +6,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .deterministic import Pointwise
+
 
 class MotionEncoder(nn.Module):
     """Encodes correlation features and the current flow.
@@ -16,7 +18,7 @@ class MotionEncoder(nn.Module):
 
     def __init__(self, corr_planes: int) -> None:
         super().__init__()
-        self.convc1 = nn.Conv2d(corr_planes, 256, 1)
+        self.convc1 = Pointwise(corr_planes, 256)
         self.convc2 = nn.Conv2d(256, 192, 3, padding=1)
         self.convf1 = nn.Conv2d(2, 128, 7, padding=3)
         self.convf2 = nn.Conv2d(128, 64, 3, padding=1)
@@ -89,7 +91,7 @@ class UpdateBlock(nn.Module):
         self.mask = nn.Sequential(
             nn.Conv2d(hidden_dim, 256, 3, padding=1),
             nn.ReLU(inplace=True),
-            nn.Conv2d(256, 64 * 9, 1),
+            Pointwise(256, 64 * 9),
         )
 
     def forward(
