@@ -158,7 +158,7 @@ SLOW = os.environ.get("VSANIMEINTERP_SLOW_TESTS") == "1"
 def test_half_precision_deviation(cases):
     """float16 convolutions (float32 correlation, coordinates and splatting) stay close.
 
-    With untrained weights, CPU float16 measured: flows ≤ 0.032 px max, frame mean 1.5e-3.
+    With untrained weights, CPU float16 measured: flows ≤ 0.058 px max, frame mean 1.9e-3.
     On the CPU only case 0 runs (slow fallback).
     """
     device = "cuda" if torch.cuda.is_available() else "cpu"
