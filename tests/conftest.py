@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import vapoursynth as vs
 
-from vsanimeinterp.frames import clip_from_arrays
+from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,7 @@ class CountingEngine:
 def counting_engine(monkeypatch):
     """Makes ``interpolate`` build its engine wrapped in a :class:`CountingEngine`; yields a
     list that receives every engine created."""
-    import vsanimeinterp.engine as engine_mod
+    import vsanimeinterp.engines.sgm as engine_mod
 
     made: list[CountingEngine] = []
     real = engine_mod.make_engine

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vsanimeinterp.cartoon import (
+from vsanimeinterp.synthetic.cartoon import (
     CartoonScene,
     demo_sequence,
     make_sequence,

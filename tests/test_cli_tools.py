@@ -19,8 +19,9 @@ import pytest
 from conftest import conformance_dir
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from vsanimeinterp import bench, evaluate, testset
 from vsanimeinterp.__main__ import main
+from vsanimeinterp.cli import bench, evaluate
+from vsanimeinterp.cli import make_testset as testset
 
 W, H = 256, 144
 HAS_FFMPEG = shutil.which("ffmpeg") is not None
@@ -402,8 +403,8 @@ def small_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("ffmpeg is not on the PATH")
     import vapoursynth as vs
 
-    from vsanimeinterp.cartoon import make_sequence
-    from vsanimeinterp.frames import clip_from_arrays
+    from vsanimeinterp.synthetic.cartoon import make_sequence
+    from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
     folder = tmp_path_factory.mktemp("video")
     raw = folder / "in.y4m"
@@ -460,7 +461,7 @@ def umask_022() -> Iterator[None]:
 
 
 def test_output_mode_follows_the_umask_or_the_replaced_file(tmp_path: Path) -> None:
-    from vsanimeinterp import video
+    from vsanimeinterp.cli import video
 
     new = tmp_path / "new.mkv"
     old = os.umask(0o027)

@@ -10,8 +10,8 @@ import vapoursynth as vs
 from conftest import request_counter
 
 import vsanimeinterp
-from vsanimeinterp.frames import clip_from_arrays, clip_to_arrays
-from vsanimeinterp.planning import Plan, plan_frame
+from vsanimeinterp.vsfilter.frames import clip_from_arrays, clip_to_arrays
+from vsanimeinterp.vsfilter.planning import Plan, plan_frame
 
 SPEED = 4.0  # pixels per source frame of the drawn motion
 W, H = 128, 64

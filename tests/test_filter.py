@@ -11,8 +11,8 @@ import vapoursynth as vs
 from conftest import moving_square_frames, request_counter
 
 import vsanimeinterp
-from vsanimeinterp.frames import clip_from_arrays, clip_to_arrays
-from vsanimeinterp.timing import Retiming
+from vsanimeinterp.vsfilter.frames import clip_from_arrays, clip_to_arrays
+from vsanimeinterp.vsfilter.timing import Retiming
 
 
 def planes_equal(a: vs.VideoFrame, b: vs.VideoFrame) -> bool:
@@ -100,7 +100,7 @@ def test_format_round_trip(fmt):
 
 
 def test_rgbs_is_not_converted():
-    from vsanimeinterp.colour import to_working
+    from vsanimeinterp.vsfilter.colour import to_working
 
     src = clip_from_arrays(moving_square_frames(n=2), format=vs.RGBS)
     assert to_working(src) is src
@@ -108,7 +108,7 @@ def test_rgbs_is_not_converted():
 
 def test_missing_matrix_gets_resolution_default():
     """A YUV clip without _Matrix converts as BT.601 at SD size (the documented default)."""
-    from vsanimeinterp.colour import to_working
+    from vsanimeinterp.vsfilter.colour import to_working
 
     rgb = clip_from_arrays(moving_square_frames(n=2), format=vs.RGB24)
     yuv601 = vs.core.resize.Bicubic(rgb, format=vs.YUV444P16, matrix=6)
@@ -312,7 +312,7 @@ def test_bad_flow_scale(bad):
 
 
 def test_flow_scale_reduces_sgm_working_size():
-    from vsanimeinterp.engine import SGMEngine
+    from vsanimeinterp.engines.sgm import SGMEngine
 
     img = moving_square_frames(n=1, w=320, h=180)[0].transpose(2, 0, 1).copy()
     assert SGMEngine(flow_scale=0.5).prepare_frame(img)[1].work_size == (90, 160)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vsanimeinterp.__main__ import main
-from vsanimeinterp.cartoon import make_triplets
+from vsanimeinterp.synthetic.cartoon import make_triplets
 
 PICTURES = ("segmentation.png", "matches.png", "flows.png", "middle.png")
 

@@ -26,8 +26,8 @@ SCRIPT = """
 import resource, sys
 import vapoursynth as vs
 import vsanimeinterp
-from vsanimeinterp.cartoon import make_triplets
-from vsanimeinterp.frames import clip_from_arrays
+from vsanimeinterp.synthetic.cartoon import make_triplets
+from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
 tr = make_triplets(1, width=1920, height=1080, seed=4)[0]
 src = clip_from_arrays([tr.frame0, tr.frame1], format=vs.RGBS)

@@ -9,7 +9,7 @@ import vapoursynth as vs
 from conftest import conformance_dir, moving_square_frames
 
 import vsanimeinterp
-from vsanimeinterp.frames import clip_from_arrays, clip_to_arrays
+from vsanimeinterp.vsfilter.frames import clip_from_arrays, clip_to_arrays
 
 CKPT = conformance_dir() / "anime_interp_conformance.ckpt"
 pytestmark = pytest.mark.skipif(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import conformance_dir
 
-from vsanimeinterp import network_engine
 from vsanimeinterp.__main__ import main
+from vsanimeinterp.engines import network as network_engine
 
 CKPT = conformance_dir() / "anime_interp_conformance.ckpt"
 

@@ -18,9 +18,9 @@ import torch
 import vapoursynth as vs
 
 import vsanimeinterp
-from vsanimeinterp.cartoon import Triplet, make_triplets
-from vsanimeinterp.frames import clip_from_arrays, clip_to_arrays
-from vsanimeinterp.sgm import sgm_flows
+from vsanimeinterp.sgm.flows import sgm_flows
+from vsanimeinterp.synthetic.cartoon import Triplet, make_triplets
+from vsanimeinterp.vsfilter.frames import clip_from_arrays, clip_to_arrays
 
 WIDTH, HEIGHT = 480, 270
 

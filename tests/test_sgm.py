@@ -11,10 +11,10 @@ import pytest
 import torch
 from conftest import REPO
 
-from vsanimeinterp.matching import affinity, describe, mutual_match, rank_sum
-from vsanimeinterp.segmentation import segment
-from vsanimeinterp.sgm import pair_flows, prepare_frame, sgm_flows, working_size
-from vsanimeinterp.synthesis import prepare_pair, render, synthesize
+from vsanimeinterp.sgm.flows import pair_flows, prepare_frame, sgm_flows, working_size
+from vsanimeinterp.sgm.matching import affinity, describe, mutual_match, rank_sum
+from vsanimeinterp.sgm.segmentation import segment
+from vsanimeinterp.synthesis.softsplat import prepare_pair, render, synthesize
 
 W, H = 320, 180
 BG = (0.92, 0.90, 0.80)
@@ -161,7 +161,7 @@ def test_sgm_flows_batch(n: int) -> None:
 
 
 def test_dense_flow_pads_only_below_the_dis_limit() -> None:
-    from vsanimeinterp.sgm import DIS_MIN_SIDE, _dis_flow
+    from vsanimeinterp.sgm.flows import DIS_MIN_SIDE, _dis_flow
 
     def dis() -> cv2.DISOpticalFlow:
         return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
@@ -185,7 +185,7 @@ def test_wide_short_frames_do_not_crash_the_process() -> None:
     and raised on 1000×16; run in a child so that a crash fails this test only."""
     code = (
         "import numpy as np\n"
-        "from vsanimeinterp import sgm\n"
+        "from vsanimeinterp.sgm import flows as sgm\n"
         "rng = np.random.default_rng(0)\n"
         "for w, h in ((64, 12), (64, 8), (100, 31), (1000, 16), (3000, 12)):\n"
         "    a = rng.random((h, w, 3), dtype=np.float32)\n"

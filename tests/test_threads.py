@@ -137,8 +137,8 @@ def _render(clip: vs.VideoNode, **kwargs) -> list[np.ndarray]:
 
 
 def test_sgm_filter_output_independent_of_threads(restore_threads):
-    from vsanimeinterp.cartoon import make_sequence
-    from vsanimeinterp.frames import clip_from_arrays
+    from vsanimeinterp.synthetic.cartoon import make_sequence
+    from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
     frames = make_sequence(480, 270, 3, seed=5, speed=1.5).frames
     square_clip = clip_from_arrays(frames, format=vs.YUV420P8)
@@ -154,7 +154,7 @@ def test_sgm_filter_output_independent_of_threads(restore_threads):
 @needs_conformance
 def test_network_filter_output_independent_of_threads(restore_threads):
     from tests.conftest import moving_square_frames
-    from vsanimeinterp.frames import clip_from_arrays
+    from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
     frames = moving_square_frames(n=3, w=176, h=136, step=9)
     clip = clip_from_arrays(frames, format=vs.RGBS)

@@ -10,9 +10,9 @@ import vapoursynth as vs
 from conftest import conformance_dir
 
 import vsanimeinterp
-from vsanimeinterp.cartoon import make_triplets
-from vsanimeinterp.frames import clip_from_arrays, clip_to_arrays
-from vsanimeinterp.network_engine import auto_tile_size
+from vsanimeinterp.engines.network import auto_tile_size
+from vsanimeinterp.synthetic.cartoon import make_triplets
+from vsanimeinterp.vsfilter.frames import clip_from_arrays, clip_to_arrays
 
 CKPT = conformance_dir() / "anime_interp_conformance.ckpt"
 needs_ckpt = pytest.mark.skipif(not CKPT.is_file(), reason=f"no checkpoint at {CKPT}")

@@ -12,8 +12,8 @@ import pytest
 SCRIPT = """
 import vapoursynth as vs
 import vsanimeinterp
-from vsanimeinterp.cartoon import demo_sequence
-from vsanimeinterp.frames import clip_from_arrays
+from vsanimeinterp.synthetic.cartoon import demo_sequence
+from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
 seq = demo_sequence(width=160, height=96, length=6, seed=1)
 clip = clip_from_arrays(seq.frames, fps_num=24000, fps_den=1001, format=vs.YUV420P8)

@@ -1,9 +1,9 @@
 """Side-by-side quality and speed of the SGM engine, frame blending and MVTools FlowFPS.
 
-Generates cartoon triplets (``vsanimeinterp.cartoon.make_triplets``), interpolates the middle
-frame three ways and reports mean PSNR on 8-bit RGB against the true middle frame, seconds
-per interpolated frame (wall and process CPU), split by stage for SGM, and the end-point
-error of the SGM flow and of plain DIS against the generator's true flow.
+Generates cartoon triplets (``vsanimeinterp.synthetic.cartoon.make_triplets``),
+interpolates the middle frame three ways and reports mean PSNR on 8-bit RGB against the true
+middle frame, seconds per interpolated frame (wall and process CPU), split by stage for SGM,
+and the end-point error of the SGM flow and of plain DIS against the generator's true flow.
 
 MVTools is set up as encoders use it: a 2-frame clip [frame0, frame1] in RGB24 is converted
 to YUV444P8 (BT.709; 4:4:4 so chroma subsampling does not blur the comparison), then
@@ -25,9 +25,9 @@ import numpy as np
 import torch
 import vapoursynth as vs
 
-from vsanimeinterp.cartoon import make_triplets
-from vsanimeinterp.sgm import pair_flows, prepare_frame
-from vsanimeinterp.synthesis import prepare_pair, render
+from vsanimeinterp.sgm.flows import pair_flows, prepare_frame
+from vsanimeinterp.synthesis.softsplat import prepare_pair, render
+from vsanimeinterp.synthetic.cartoon import make_triplets
 
 
 def quant(img: np.ndarray) -> np.ndarray:

@@ -12,16 +12,16 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "interpolate", "load_model", "sgm_flows"]
 
 if TYPE_CHECKING:
-    from .filter import interpolate
     from .network import load_model
-    from .sgm import sgm_flows
+    from .sgm.flows import sgm_flows
+    from .vsfilter.filter import interpolate
 
 
 def __getattr__(name: str) -> Any:
     # Lazy imports: `import vsanimeinterp` in a .vpy stays cheap, and the command line
     # (download) works without importing VapourSynth or OpenCV.
     if name == "interpolate":
-        from .filter import interpolate
+        from .vsfilter.filter import interpolate
 
         return interpolate
     if name == "load_model":
@@ -29,7 +29,7 @@ def __getattr__(name: str) -> Any:
 
         return load_model
     if name == "sgm_flows":
-        from .sgm import sgm_flows
+        from .sgm.flows import sgm_flows
 
         return sgm_flows
     raise AttributeError(f"module 'vsanimeinterp' has no attribute {name!r}")

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from vsanimeinterp import weights
-from vsanimeinterp.cli_common import CommandError
+from vsanimeinterp.checkpoints import store as weights
+from vsanimeinterp.cli.common import CommandError
 
 __all__ = ["SUBCOMMANDS", "CommandError", "Subcommand", "build_parser", "main"]
 
@@ -101,27 +101,27 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         _download,
     ),
     _module_command(
-        "video", "video",
+        "video", "cli.video",
         "interpolate a video file and encode it with ffmpeg, keeping its audio",
     ),
     _module_command(
-        "bench", "bench",
+        "bench", "cli.bench",
         "speed and memory of the engines next to frame blending and MVTools",
     ),
     _module_command(
-        "evaluate", "evaluate",
+        "evaluate", "cli.evaluate",
         "the paper's PSNR/SSIM/IE protocol on a triplet set in ATD-12K layout",
     ),
     _module_command(
-        "profile", "profiling",
+        "profile", "cli.profile",
         "seconds per stage and peak memory of one in-between, per engine, device and size",
     ),
     _module_command(
-        "inspect", "inspect_sgm",
+        "inspect", "cli.inspect",
         "pictures of SGM's segmentation, piece matches and flows for one frame pair",
     ),
     _module_command(
-        "make-testset", "testset",
+        "make-testset", "cli.make_testset",
         "write a generated triplet set in ATD-12K layout (for evaluate)",
     ),
 )

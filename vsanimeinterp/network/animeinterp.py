@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..splatting import splat_normalized
+from ..ops.splatting import splat_normalized
 from .feature import FeaturePyramid
 from .gridnet import GridNet
 from .padding import crop_to, pad_to, padded_size

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from ..checkpoint_file import CheckpointError, extract_state_dict, read_state_dict, short_list
+from ..checkpoints.validate import CheckpointError, extract_state_dict, read_state_dict, short_list
 from .animeinterp import AnimeInterp
 
 __all__ = ["CheckpointError", "load_model", "load_state_dict"]
@@ -22,7 +22,7 @@ def load_state_dict(checkpoint: str | os.PathLike[str] | Mapping[str, Any]) -> d
     Accepts a path or an already loaded object; either the official layout
     (``{'model_state_dict': {...}, 'epoch': ...}``), ``{'state_dict': {...}}`` or a bare
     state dict; keys with or without the ``module.`` prefix. Files are read with
-    ``weights_only=True``. Reading and checking is :mod:`vsanimeinterp.checkpoint_file`'s,
+    ``weights_only=True``. Reading and checking is :mod:`vsanimeinterp.checkpoints.validate`'s,
     the same that ``python -m vsanimeinterp download`` verifies its file with.
 
     Raises:

@@ -25,7 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .cli_common import (
+from .common import (
     CommandError,
     add_engine_arguments,
     engine_kwargs,
@@ -186,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     import vapoursynth as vs
     from tqdm import tqdm
 
-    from .filter import interpolate
+    from ..vsfilter.filter import interpolate
 
     clip = _source(source)
     kwargs = engine_kwargs(args)

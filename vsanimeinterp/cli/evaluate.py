@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cli_common import (
+from .common import (
     CommandError,
     add_engine_arguments,
     engine_kwargs,
@@ -296,7 +296,7 @@ class InterpolatePredictor:
         import numpy as np
         import vapoursynth as vs
 
-        from .filter import interpolate
+        from ..vsfilter.filter import interpolate
 
         core = vs.core
         blank = core.std.BlankClip(

@@ -7,7 +7,7 @@ script reads are ``image_size`` (``[width, height]`` of the frames the annotatio
 on), ``motion_RoI`` (``{"x", "y", "width", "height"}`` in pixels of that size) and ``level``
 (0 easy, 1 medium, 2 hard).
 
-The generated set has the same frames and fields, from :func:`vsanimeinterp.cartoon.
+The generated set has the same frames and fields, from :func:`vsanimeinterp.synthetic.cartoon.
 make_triplets` (so the motion is exactly known), with the annotation next to its folder as
 ``DIR/<name>.json``; ``evaluate`` finds annotations in either place. For a generated triplet:
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cli_common import CommandError, frame_size, positive_int
+from .common import CommandError, frame_size, positive_int
 
 #: ATD-12K's coding of ``level``, as the authors' test script reads it.
 LEVEL_NAMES = ("easy", "medium", "hard")
@@ -84,7 +84,7 @@ def _roi(mask: Any, width: int, height: int) -> tuple[int, int, int, int]:
 
 
 def annotate(triplet: Any) -> Annotation:
-    """Motion RoI and difficulty of a :class:`vsanimeinterp.cartoon.Triplet`."""
+    """Motion RoI and difficulty of a :class:`vsanimeinterp.synthetic.cartoon.Triplet`."""
     import numpy as np
 
     scene = triplet.scene
@@ -141,7 +141,7 @@ def write_testset(
     import cv2
     from tqdm import tqdm
 
-    from .cartoon import make_triplets, to_uint8
+    from ..synthetic.cartoon import make_triplets, to_uint8
 
     names = [f"gen{seed}_{i:04d}" for i in range(count)]
     if not overwrite:
@@ -170,7 +170,7 @@ def write_testset(
             "level": ann.level,
             "level_name": LEVEL_NAMES[ann.level],
             "generator": {
-                "module": "vsanimeinterp.cartoon.make_triplets",
+                "module": "vsanimeinterp.synthetic.cartoon.make_triplets",
                 "seed": triplet_seed,
                 "time0": triplet.time0,
                 "gap": gap,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .checkpoint_file import identify_file, read_state_dict
+from .validate import identify_file, read_state_dict
 
 __all__ = [
     "CHECKPOINT_ENV",
@@ -147,7 +147,7 @@ def resolve_destination(dest: str | os.PathLike[str] | None = None) -> Path:
 def check_checkpoint_file(path: str | os.PathLike[str], *, load: bool = True) -> None:
     """Check that ``path`` holds a PyTorch checkpoint of network weights.
 
-    The same check the network's loader makes (:mod:`vsanimeinterp.checkpoint_file`): the
+    The same check the network's loader makes (:mod:`vsanimeinterp.checkpoints.validate`): the
     header must be that of ``torch.save`` (its zip format, whole, or the older bare pickle);
     with ``load`` the file is also loaded with ``weights_only=True`` (no arbitrary code runs)
     and must contain a state dict of tensors, bare or under ``model_state_dict`` or

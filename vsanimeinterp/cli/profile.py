@@ -6,7 +6,7 @@ the way a 2× stream pays them: each source frame is prepared once (shared by it
 flows are made once per pair, and one frame is synthesised per pair at t = 0.5.
 
 - ``sgm``: segmentation (with piece description), matching, flow, synthesis.
-- ``animeinterp``: the filter's own engine (:class:`~vsanimeinterp.network_engine.
+- ``animeinterp``: the filter's own engine (:class:`~vsanimeinterp.engines.network.
   AnimeInterpEngine`, with ``corr``, ``flow_scale`` and ``tile_size`` as given) with its
   parts charged to SGM (the initial flows: frame preparation, matching and flow), RFR (the
   flow net's feature encoder per frame and 12 refinement iterations per pair, both
@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cli_common import CommandError, add_threads_argument, apply_threads, frame_size
+from .common import CommandError, add_threads_argument, apply_threads, frame_size
 
 STAGES = {
     "sgm": ("segmentation", "matching", "flow", "synthesis"),
@@ -124,7 +124,7 @@ class _Clock:
 
 
 def _pair(width: int, height: int) -> tuple[Any, Any]:
-    from .cartoon import make_triplets
+    from ..synthetic.cartoon import make_triplets
 
     tr = make_triplets(1, width=width, height=height, seed=4)[0]
     return tr.frame0, tr.frame1
@@ -134,7 +134,8 @@ def _sgm_stages(img1: Any, img2: Any, device: str, flow_scale: float, clock: _Cl
     import numpy as np
     import torch
 
-    from . import sgm, synthesis
+    from ..sgm import flows as sgm
+    from ..synthesis import softsplat as synthesis
 
     h, w = img1.shape[:2]
     area = min(sgm.WORK_PIXELS, round(h * w * flow_scale**2))  # as SGMEngine
@@ -208,15 +209,15 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
     corr_used: set[str] = set()
     engine = None
     if spec["engine"] == "animeinterp":
-        from .network_engine import AnimeInterpEngine
+        from ..engines.network import AnimeInterpEngine
 
         engine = AnimeInterpEngine(
             spec["checkpoint"], device=device, fp16=half, corr=spec["corr"],
             flow_scale=flow_scale, tile_size=spec["tile_size"],
             tile_overlap=spec["tile_overlap"])
         _instrument(engine, clock)
-        from .network import rfr
-        from .network.corr import CorrPyramid
+        from ..network import rfr
+        from ..network.corr import CorrPyramid
 
         make_corr = rfr.make_corr
 
@@ -258,7 +259,7 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
         "peak_rss_growth_mib": round(_peak_mib() - base, 1),
     }
     if engine is not None:
-        from .network import padded_size
+        from ..network import padded_size
 
         row["tile_size"] = engine._tile(*padded_size(height, width))
         row["corr_used"] = ",".join(sorted(corr_used))
@@ -268,7 +269,7 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve_checkpoint(path: Path | None) -> str:
-    from . import weights
+    from ..checkpoints import store as weights
 
     found = weights.find_checkpoint(path)
     if found is None:
@@ -323,9 +324,9 @@ def all_pairs_fits(device: str, width: int, height: int, flow_scale: float) -> t
     """
     import torch
 
-    from .network import padded_size
-    from .network.corr import all_pairs_bytes
-    from .network_engine import available_memory
+    from ..engines.network import available_memory
+    from ..network import padded_size
+    from ..network.corr import all_pairs_bytes
 
     fh, fw = padded_size(max(1, round(height * flow_scale)), max(1, round(width * flow_scale)))
     cuda = device.startswith("cuda")

@@ -7,7 +7,7 @@ Pipeline (AnimeInterp §3.1, made standalone):
    the two frame pairs it belongs to).
 2. A dense DIS optical flow in both directions provides a fallback for every pixel and a
    position prior for matching (where each piece is expected to land).
-3. Pieces are matched mutually (:mod:`vsanimeinterp.matching`). For a matched pair that
+3. Pieces are matched mutually (:mod:`vsanimeinterp.sgm.matching`). For a matched pair that
    passes the reference's sanity checks (area between 50 px and 12 % of the frame, area
    ratio below 3, jump below 250 px at 960×540), the flow of the piece is the displacement of
    the bounding-box centres plus a DIS flow computed between the two masked piece patches;

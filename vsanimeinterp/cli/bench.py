@@ -1,6 +1,6 @@
 """``python -m vsanimeinterp bench``: speed and memory of the engines next to the baselines.
 
-A generated cartoon clip (:func:`vsanimeinterp.cartoon.make_sequence`: one shot, four
+A generated cartoon clip (:func:`vsanimeinterp.synthetic.cartoon.make_sequence`: one shot, four
 characters, a pan; no cut, so that every pair is interpolated) is delivered as 8-bit
 YUV 4:2:0 at 24000/1001 fps and interpolated by ``--factor`` (2) through VapourSynth, at each
 size of ``--sizes``, by every method in one process, side by side:
@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cli_common import CommandError, add_threads_argument, apply_threads, frame_size, positive_int
+from .common import CommandError, add_threads_argument, apply_threads, frame_size, positive_int
 
 BASELINES = ("blend", "mvtools")
 ENGINES = ("sgm", "animeinterp")
@@ -169,8 +169,8 @@ def source_frames(width: int, height: int, frames: int, seed: int = 0) -> list[A
     import numpy as np
     import vapoursynth as vs
 
-    from .cartoon import make_sequence
-    from .frames import clip_from_arrays
+    from ..synthetic.cartoon import make_sequence
+    from ..vsfilter.frames import clip_from_arrays
 
     seq = make_sequence(width, height, frames, seed, n_objects=4)
     clip = clip_from_arrays(seq.frames, fps_num=24000, fps_den=1001, format=vs.YUV420P8)
@@ -249,7 +249,7 @@ def plan(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[str]]:
     """The (engine, device) pairs to run and notes on what is skipped."""
     import torch
 
-    from .weights import find_checkpoint
+    from ..checkpoints.store import find_checkpoint
 
     notes = []
     devices = args.devices or (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
@@ -274,7 +274,7 @@ def plan(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[str]]:
 
 def benchmark(args: argparse.Namespace) -> tuple[list[Run], list[str]]:
     """Run every method at every size (see the module docstring); returns runs and notes."""
-    from .filter import interpolate
+    from ..vsfilter.filter import interpolate
 
     pairs, notes = plan(args)
     baselines = [b for b in BASELINES if b not in args.skip]

@@ -1,6 +1,6 @@
 """What a checkpoint file holds: the one check shared by ``download`` and the network.
 
-``python -m vsanimeinterp download`` (:func:`vsanimeinterp.weights.check_checkpoint_file`)
+``python -m vsanimeinterp download`` (:func:`vsanimeinterp.checkpoints.store.check_checkpoint_file`)
 and the network's loader (:func:`vsanimeinterp.network.load_state_dict`, which
 ``interpolate()`` reaches) both call :func:`identify_file`, :func:`read_checkpoint` and
 :func:`extract_state_dict` from here, so that a file one of them accepts the other accepts
@@ -12,7 +12,7 @@ first bytes say which; only a real PyTorch pickle that holds arbitrary Python ob
 advice to load it with ``weights_only=False``.
 
 torch is imported only by the functions that load, so that the header check (and
-:mod:`vsanimeinterp.weights`) stays free of it.
+:mod:`vsanimeinterp.checkpoints.store`) stays free of it.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from . import sgm
-from .engine import EngineStats, SGMEngine
-from .network import FrameFeatures, crop_to, load_model, pad_to, padded_size
+from ..network import FrameFeatures, crop_to, load_model, pad_to, padded_size
+from ..sgm import flows as sgm
+from .sgm import EngineStats, SGMEngine
 
 #: Peak working memory of synthesis per pixel of a tile: GridNet measured about 1.7 KiB in
 #: float32 (960×544 and 256×256), plus the tile's feature pyramids and warped inputs.

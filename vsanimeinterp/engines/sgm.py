@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import sgm, synthesis
+from ..sgm import flows as sgm
+from ..synthesis import softsplat as synthesis
 
 
 @dataclass
@@ -94,14 +95,14 @@ def make_engine(
     found (argument, ``$VSANIMEINTERP_CHECKPOINT``, downloaded file), else SGM."""
     if engine == "sgm":
         return SGMEngine(device, flow_scale=flow_scale)
-    from .weights import find_checkpoint, missing_checkpoint_message
+    from ..checkpoints.store import find_checkpoint, missing_checkpoint_message
 
     path = find_checkpoint(checkpoint)
     if path is None:
         if engine == "animeinterp":
             raise ValueError(f"engine='animeinterp': {missing_checkpoint_message()}")
         return SGMEngine(device, flow_scale=flow_scale)
-    from .network_engine import AnimeInterpEngine
+    from .network import AnimeInterpEngine
 
     return AnimeInterpEngine(path, device=device, fp16=fp16, corr=corr, flow_scale=flow_scale,
                              tile_size=tile_size, tile_overlap=tile_overlap)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_common import CommandError
+from .common import CommandError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,9 +55,9 @@ def inspect_pair(img1: np.ndarray, img2: np.ndarray, out_dir: Path) -> list[Path
     """
     import torch
 
-    from .sgm import SGMFrame, pair_flows, prepare_frame
-    from .synthesis import synthesize
-    from .visualize import (
+    from ..sgm.flows import SGMFrame, pair_flows, prepare_frame
+    from ..synthesis.softsplat import synthesize
+    from ..visualize import (
         draw_matches,
         flow_to_rgb,
         flow_wheel,
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if args.demo:
         if args.frame1 or args.frame2:
             raise CommandError("give either two frames or --demo, not both")
-        from .cartoon import make_triplets
+        from ..synthetic.cartoon import make_triplets
 
         tr = make_triplets(1, width=960, height=540, seed=5)[0]
         img1, img2 = tr.frame0.astype(np.float32), tr.frame1.astype(np.float32)

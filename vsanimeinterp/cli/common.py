@@ -139,7 +139,7 @@ def resolved_engine(engine: str, checkpoint: str | None) -> str:
     is found, or a checkpoint path names no file."""
     if engine == "sgm":
         return engine
-    from .weights import find_checkpoint, missing_checkpoint_message
+    from ..checkpoints.store import find_checkpoint, missing_checkpoint_message
 
     try:
         found = find_checkpoint(checkpoint)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .splatting import splat
+from ..ops.splatting import splat
 
 ALPHA = 20.0  # softmax-splatting sharpness per unit of mean absolute RGB error (0..1 scale)
 

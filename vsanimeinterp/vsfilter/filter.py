@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import vapoursynth as vs
 
+from ..checkpoints.validate import CheckpointError
 from .cache import OnceCache
-from .checkpoint_file import CheckpointError
 from .colour import from_working, to_working
 from .frames import array_to_frame, frame_to_array
 from .planning import INTERPOLATED, plan_frame
@@ -303,7 +303,7 @@ def interpolate(
         raise _error(f"corr must be one of {', '.join(CORR_MODES)}; got {corr!r}")
     dev = _resolve_device(device, device_index)
 
-    from . import engine as engine_mod
+    from ..engines import sgm as engine_mod
 
     try:
         eng = engine_mod.make_engine(
