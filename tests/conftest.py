@@ -67,7 +67,7 @@ class CountingEngine:
 def counting_engine(monkeypatch):
     """Makes ``interpolate`` build its engine wrapped in a :class:`CountingEngine`; yields a
     list that receives every engine created."""
-    import vsanimeinterp.engines.sgm as engine_mod
+    import vsanimeinterp.engines.factory as engine_mod
 
     made: list[CountingEngine] = []
     real = engine_mod.make_engine

@@ -6,12 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from vsanimeinterp.synthetic.cartoon import (
+from vsanimeinterp.metrics import to_uint8
+from vsanimeinterp.synthetic import (
+    CartoonClip,
     CartoonScene,
+    CartoonTriplet,
     demo_sequence,
     make_sequence,
     make_triplets,
-    to_uint8,
 )
 
 W, H = 320, 180
@@ -118,7 +120,7 @@ def test_background_flow_is_the_pan() -> None:
 
 def test_triplets() -> None:
     trips = make_triplets(3, W, H, seed=7, gap=2.0)
-    assert len(trips) == 3
+    assert len(trips) == 3 and all(isinstance(t, CartoonTriplet) for t in trips)
     assert len({t.scene.seed for t in trips}) == 3
     for t in trips:
         for f in (t.frame0, t.frame_mid, t.frame1):
@@ -135,6 +137,7 @@ def test_triplets() -> None:
 
 def test_sequence_on_twos_and_holds() -> None:
     seq = make_sequence(W, H, 10, seed=1, on=2, holds={4: 3})
+    assert isinstance(seq, CartoonClip) and len(seq) == 10
     assert seq.frames.shape == (10, H, W, 3)
     # On twos: drawings at 0, 2, ...; frame 4 paused for 3 frames, then the clock resumes.
     np.testing.assert_array_equal(seq.times, [0, 0, 2, 2, 4, 4, 4, 4, 6, 6])
@@ -166,9 +169,3 @@ def test_demo_sequence() -> None:
     assert np.array_equal(seq.frames[12], seq.frames[13])
     diffs = [np.abs(seq.frames[i] - seq.frames[i - 1]).mean() for i in range(1, 48)]
     assert sum(d == 0 for d in diffs) == 1
-
-
-def test_to_uint8() -> None:
-    out = to_uint8(np.array([[-0.2, 0.0, 0.5, 1.0, 1.7]], np.float32))
-    assert out.dtype == np.uint8
-    assert out.tolist() == [[0, 0, 128, 255, 255]]

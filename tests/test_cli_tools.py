@@ -19,9 +19,10 @@ import pytest
 from conftest import conformance_dir
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from vsanimeinterp import metrics
 from vsanimeinterp.__main__ import main
-from vsanimeinterp.cli import bench, evaluate
-from vsanimeinterp.cli import make_testset as testset
+from vsanimeinterp.cli import bench
+from vsanimeinterp.evaluation import annotation, dataset, predictors, protocol
 
 W, H = 256, 144
 HAS_FFMPEG = shutil.which("ffmpeg") is not None
@@ -77,10 +78,10 @@ def test_make_testset_writes_atd12k_layout(triplet_dir: Path) -> None:
         assert set(roi) == {"x", "y", "width", "height"}
         assert 0 <= roi["x"] and roi["x"] + roi["width"] <= W
         assert 0 <= roi["y"] and roi["y"] + roi["height"] <= H
-        assert roi["width"] >= testset.ROI_MIN and roi["height"] >= testset.ROI_MIN
+        assert roi["width"] >= annotation.ROI_MIN and roi["height"] >= annotation.ROI_MIN
         motion = ann["generator"]["motion_fraction_of_width"]
-        assert ann["level"] == testset.level_of(motion)
-        assert ann["level_name"] == testset.LEVEL_NAMES[ann["level"]]
+        assert ann["level"] == annotation.level_of(motion)
+        assert ann["level_name"] == annotation.LEVELS[ann["level"]]
     # frame2 is the true middle, not a copy of a neighbour.
     f1, f2, f3 = (_rgb(triplet_dir / names[0] / f"frame{k}.png") for k in (1, 2, 3))
     assert np.abs(f2 - f1).mean() > 1e-3 and np.abs(f2 - f3).mean() > 1e-3
@@ -104,13 +105,13 @@ def test_make_testset_refuses_to_overwrite_and_is_deterministic(
 
 def test_roi_and_level_rules() -> None:
     empty = np.zeros((H, W), bool)
-    assert testset._roi(empty, W, H) == (0, 0, W, H)
+    assert annotation.motion_roi(empty, W, H) == (0, 0, W, H)
     dot = empty.copy()
     dot[0, W - 1] = True  # a corner pixel: padded, grown to the minimum, kept inside
-    x, y, w, h = testset._roi(dot, W, H)
-    assert (w, h) == (testset.ROI_MIN, testset.ROI_MIN)
+    x, y, w, h = annotation.motion_roi(dot, W, H)
+    assert (w, h) == (annotation.ROI_MIN, annotation.ROI_MIN)
     assert x + w == W and y == 0
-    assert [testset.level_of(m) for m in (0.01, 0.05, 0.09)] == [0, 1, 2]
+    assert [annotation.level_of(m) for m in (0.01, 0.05, 0.09)] == [0, 1, 2]
 
 
 @pytest.mark.parametrize(
@@ -133,49 +134,49 @@ def test_metrics_match_direct_formulas() -> None:
     rng = np.random.default_rng(0)
     truth = rng.random((40, 50, 3), dtype=np.float32)
     pred = np.clip(truth + rng.normal(0, 0.05, truth.shape), 0, 1).astype(np.float32)
-    assert evaluate.psnr(pred, truth) == pytest.approx(
+    assert metrics.psnr(pred, truth) == pytest.approx(
         peak_signal_noise_ratio(truth, pred, data_range=1.0), abs=1e-6
     )
-    assert evaluate.ssim(pred, truth) == pytest.approx(structural_similarity(
+    assert metrics.ssim(pred, truth) == pytest.approx(structural_similarity(
         pred, truth, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
         data_range=1.0, channel_axis=2,
     ))
     # A uniform offset d in every channel: PSNR 10·log10(1/d²), IE √3·d·255.
     shifted = np.full_like(truth, 0.5)
-    assert evaluate.psnr(shifted + 0.1, shifted) == pytest.approx(20.0, abs=1e-4)
-    assert evaluate.interpolation_error(shifted + 0.1, shifted) == pytest.approx(
+    assert metrics.psnr(shifted + 0.1, shifted) == pytest.approx(20.0, abs=1e-4)
+    assert metrics.interpolation_error(shifted + 0.1, shifted) == pytest.approx(
         math.sqrt(3) * 25.5, rel=1e-5
     )
-    assert evaluate.psnr(truth, truth) == evaluate.PSNR_CAP
-    assert evaluate.ssim(truth, truth) == pytest.approx(1.0)
-    assert evaluate.ssim(truth, truth, "authors-script") == pytest.approx(1.0)
+    assert metrics.psnr(truth, truth) == metrics.PSNR_CAP
+    assert metrics.ssim(truth, truth) == pytest.approx(1.0)
+    assert metrics.ssim(truth, truth, "authors-script") == pytest.approx(1.0)
     # The authors' script's SSIM: 7×7 uniform window, sample covariance, data range 2. On
     # flat cartoon-like areas its larger constants make it clearly higher than the paper's.
-    assert evaluate.ssim(pred, truth, "authors-script") == pytest.approx(structural_similarity(
+    assert metrics.ssim(pred, truth, "authors-script") == pytest.approx(structural_similarity(
         pred, truth, win_size=7, use_sample_covariance=True, data_range=2.0, channel_axis=2,
     ))
     flat = np.full((40, 50, 3), 0.5, np.float32)
     noisy = (flat + rng.normal(0, 0.02, flat.shape)).astype(np.float32)
-    assert evaluate.ssim(noisy, flat, "authors-script") > evaluate.ssim(noisy, flat) + 0.1
-    assert math.isnan(evaluate.ssim(truth[:8, :8], truth[:8, :8]))
+    assert metrics.ssim(noisy, flat, "authors-script") > metrics.ssim(noisy, flat) + 0.1
+    assert math.isnan(metrics.ssim(truth[:8, :8], truth[:8, :8]))
 
 
 def test_evaluate_with_the_truth_as_prediction(triplet_dir: Path, tmp_path: Path) -> None:
-    trips = evaluate.find_triplets(triplet_dir)
+    trips = dataset.find_triplets(triplet_dir)
     assert [t.level is not None and t.roi is not None for t in trips] == [True] * 3
 
     def oracle(i: int, frame1: np.ndarray, frame3: np.ndarray) -> np.ndarray:
-        return evaluate.load_image(trips[i].frames[1])
+        return dataset.load_image(trips[i].frames[1])
 
-    result = evaluate.evaluate(
-        trips, oracle, method="oracle", baselines={"blend": evaluate.blend_predictor},
+    result = protocol.evaluate(
+        trips, oracle, method="oracle", baselines={"blend": predictors.blend_predictor},
         worst=2, worst_dir=tmp_path / "worst", progress=False,
     )
     for row in result.rows:
-        assert row["psnr"] == row["psnr_roi"] == evaluate.PSNR_CAP
+        assert row["psnr"] == row["psnr_roi"] == metrics.PSNR_CAP
         assert row["ssim"] == pytest.approx(1.0) and row["ssim_roi"] == pytest.approx(1.0)
         assert row["ie"] == 0.0 and row["ie_roi"] == 0.0
-    assert result.summary["all"]["psnr"] == evaluate.PSNR_CAP
+    assert result.summary["all"]["psnr"] == metrics.PSNR_CAP
     assert result.summary["all"]["count"] == 3
     # The blend baseline against a direct computation with scikit-image.
     for t, row in zip(trips, result.rows, strict=True):
@@ -204,7 +205,7 @@ def test_atd12k_annotation_tree_and_scaled_roi(triplet_dir: Path, tmp_path: Path
     ann = {"image_size": [2 * W, 2 * H], "level": 2,
            "motion_RoI": {"x": 100, "y": 50, "width": 60, "height": 40}}
     (tmp_path / "test_2k_annotations" / "clip_a" / "clip_a.json").write_text(json.dumps(ann))
-    (t,) = evaluate.find_triplets(images)
+    (t,) = dataset.find_triplets(images)
     assert t.level == "hard"
     assert t.roi_pixels(W, H) == (50, 25, 30, 20)  # scaled as the authors' script does
 
@@ -403,7 +404,7 @@ def small_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("ffmpeg is not on the PATH")
     import vapoursynth as vs
 
-    from vsanimeinterp.synthetic.cartoon import make_sequence
+    from vsanimeinterp.synthetic import make_sequence
     from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
     folder = tmp_path_factory.mktemp("video")

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from vsanimeinterp import checkpoints as weights
 from vsanimeinterp.__main__ import main
-from vsanimeinterp.checkpoints import store as weights
-from vsanimeinterp.checkpoints.store import DownloadError, download_checkpoint, find_checkpoint
+from vsanimeinterp.checkpoints import DownloadError, download_checkpoint, find_checkpoint
 
 BLOB = random.Random(1234).randbytes(300_000)
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -359,7 +359,7 @@ def _validators() -> list[tuple[str, object]]:
     ids=["html", "random-bytes", "mp4", "mkv", "truncated-zip", "plain-pickle", "empty"],
 )
 def test_wrong_files_are_named_by_both_validators(tmp_path: Path, make, what: str) -> None:
-    from vsanimeinterp.checkpoints.validate import CheckpointError
+    from vsanimeinterp.checkpoints import CheckpointError
 
     path = tmp_path / weights.CHECKPOINT_FILENAME
     path.write_bytes(make())
@@ -383,7 +383,7 @@ def test_header_check_alone_names_the_file_too(tmp_path: Path) -> None:
 def test_pickle_of_python_objects_gets_the_weights_only_advice(tmp_path: Path) -> None:
     import torch
 
-    from vsanimeinterp.checkpoints.validate import CheckpointError
+    from vsanimeinterp.checkpoints import CheckpointError
 
     path = tmp_path / "pickled.ckpt"
     torch.save({"model_state_dict": {"w": torch.zeros(2)}, "args": _Opaque()}, path)
@@ -417,7 +417,7 @@ def test_download_and_network_accept_the_same_files(tmp_path: Path) -> None:
     """One validator: every layout is accepted by both paths or refused by both."""
     import torch
 
-    from vsanimeinterp.checkpoints.validate import CheckpointError
+    from vsanimeinterp.checkpoints import CheckpointError
     from vsanimeinterp.network import load_state_dict
 
     for label, obj, ok in _agreement_cases():
@@ -584,6 +584,26 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "--output" in result.stdout and "--force" in result.stdout
+
+
+def test_cli_download_runs_without_torch(served: Served, tmp_path: Path) -> None:
+    # A fresh interpreter: this test process has torch loaded by other tests already.
+    dest = tmp_path / "light.ckpt"
+    script = (
+        "import sys\n"
+        "from vsanimeinterp.__main__ import main\n"
+        f"code = main(['download', '--url', {served.url!r}, '-o', {str(dest)!r}, '-q',"
+        " '--no-verify'])\n"
+        "heavy = sorted({'torch', 'vapoursynth'} & set(sys.modules))\n"
+        "print(code, heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "0 []"
+    assert dest.read_bytes() == BLOB
 
 
 # --- locations ------------------------------------------------------------------------

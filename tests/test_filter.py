@@ -315,8 +315,8 @@ def test_flow_scale_reduces_sgm_working_size():
     from vsanimeinterp.engines.sgm import SGMEngine
 
     img = moving_square_frames(n=1, w=320, h=180)[0].transpose(2, 0, 1).copy()
-    assert SGMEngine(flow_scale=0.5).prepare_frame(img)[1].work_size == (90, 160)
-    assert SGMEngine().prepare_frame(img)[1].work_size == (180, 320)
+    assert SGMEngine(flow_scale=0.5).prepare_frame(img).sgm.work_size == (90, 160)
+    assert SGMEngine().prepare_frame(img).sgm.work_size == (180, 320)
     src = clip_from_arrays(moving_square_frames(n=3, w=320, h=180), format=vs.YUV420P8)
     out = vsanimeinterp.interpolate(src, engine="sgm", flow_scale=0.5)
     assert out.num_frames == 6 and out.format.id == vs.YUV420P8

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 from vsanimeinterp.__main__ import main
-from vsanimeinterp.synthetic.cartoon import make_triplets
+from vsanimeinterp.metrics import to_uint8
+from vsanimeinterp.synthetic import make_triplets
 
 PICTURES = ("segmentation.png", "matches.png", "flows.png", "middle.png")
 
 
 def _write(path: Path, img: np.ndarray) -> Path:
-    cv2.imwrite(str(path), cv2.cvtColor(np.rint(img * 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(path), cv2.cvtColor(to_uint8(img), cv2.COLOR_RGB2BGR))
     return path
 
 

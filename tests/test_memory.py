@@ -26,7 +26,7 @@ SCRIPT = """
 import resource, sys
 import vapoursynth as vs
 import vsanimeinterp
-from vsanimeinterp.synthetic.cartoon import make_triplets
+from vsanimeinterp.synthetic import make_triplets
 from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
 tr = make_triplets(1, width=1920, height=1080, seed=4)[0]

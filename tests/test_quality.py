@@ -18,52 +18,40 @@ import torch
 import vapoursynth as vs
 
 import vsanimeinterp
-from vsanimeinterp.sgm.flows import sgm_flows
-from vsanimeinterp.synthetic.cartoon import Triplet, make_triplets
+from vsanimeinterp.cli.baselines import has_mvtools, mvtools_clip
+from vsanimeinterp.metrics import psnr8
+from vsanimeinterp.sgm import sgm_flows
+from vsanimeinterp.synthetic import CartoonTriplet, make_triplets
 from vsanimeinterp.vsfilter.frames import clip_from_arrays, clip_to_arrays
 
 WIDTH, HEIGHT = 480, 270
 
 
 @pytest.fixture(scope="module")
-def triplets() -> list[Triplet]:
+def triplets() -> list[CartoonTriplet]:
     return make_triplets(4, width=WIDTH, height=HEIGHT, seed=3)
-
-
-def _q(img: np.ndarray) -> np.ndarray:
-    return np.rint(np.clip(img, 0.0, 1.0) * 255.0)
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(255.0**2 / max(np.mean((_q(a) - _q(b)) ** 2), 1e-10)))
 
 
 def _middle(clip: vs.VideoNode) -> np.ndarray:
     return clip_to_arrays(clip[1])[0]
 
 
-def _pair_clip(tr: Triplet) -> vs.VideoNode:
+def _pair_clip(tr: CartoonTriplet) -> vs.VideoNode:
     return clip_from_arrays([tr.frame0, tr.frame1], format=vs.RGB24)
 
 
 def _mvtools_middle(clip: vs.VideoNode) -> np.ndarray:
-    core = vs.core
-    yuv = core.resize.Bicubic(clip, format=vs.YUV444P8, matrix_s="709")
-    sup = core.mv.Super(yuv, pel=2)
-    bv = core.mv.Analyse(sup, isb=True, blksize=16, overlap=8, search=3)
-    fv = core.mv.Analyse(sup, isb=False, blksize=16, overlap=8, search=3)
-    fps = core.mv.FlowFPS(yuv, sup, bv, fv, num=clip.fps.numerator * 2, den=clip.fps.denominator)
-    return _middle(core.resize.Bicubic(fps, format=vs.RGB24, matrix_in_s="709"))
+    return _middle(mvtools_clip(clip, 2))
 
 
 @pytest.fixture(scope="module")
-def sgm_results(triplets: list[Triplet]) -> list[tuple[float, float]]:
+def sgm_results(triplets: list[CartoonTriplet]) -> list[tuple[float, float]]:
     """(SGM PSNR, blend PSNR) per triplet, through interpolate()."""
     rows = []
     for tr in triplets:
         out = _middle(vsanimeinterp.interpolate(_pair_clip(tr), engine="sgm", device="cpu"))
         blend = 0.5 * (tr.frame0 + tr.frame1)
-        rows.append((_psnr(out, tr.frame_mid), _psnr(blend, tr.frame_mid)))
+        rows.append((psnr8(out, tr.frame_mid), psnr8(blend, tr.frame_mid)))
     return rows
 
 
@@ -74,16 +62,16 @@ def test_sgm_beats_blending_by_a_clear_margin(sgm_results: list[tuple[float, flo
 
 
 def test_sgm_at_least_as_good_as_mvtools(
-    triplets: list[Triplet], sgm_results: list[tuple[float, float]]
+    triplets: list[CartoonTriplet], sgm_results: list[tuple[float, float]]
 ) -> None:
-    if not hasattr(vs.core, "mv"):
+    if not has_mvtools():
         pytest.skip("vapoursynth-mvtools is not installed")
-    mv = [_psnr(_mvtools_middle(_pair_clip(tr)), tr.frame_mid) for tr in triplets]
+    mv = [psnr8(_mvtools_middle(_pair_clip(tr)), tr.frame_mid) for tr in triplets]
     sgm = [s for s, _ in sgm_results]
     assert np.mean(sgm) >= np.mean(mv), (sgm, mv)
 
 
-def test_sgm_flow_end_point_error_is_bounded(triplets: list[Triplet]) -> None:
+def test_sgm_flow_end_point_error_is_bounded(triplets: list[CartoonTriplet]) -> None:
     for tr in triplets:
         a = torch.from_numpy(np.ascontiguousarray(tr.frame0)).permute(2, 0, 1)[None].float()
         b = torch.from_numpy(np.ascontiguousarray(tr.frame1)).permute(2, 0, 1)[None].float()

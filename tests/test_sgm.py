@@ -11,7 +11,8 @@ import pytest
 import torch
 from conftest import REPO
 
-from vsanimeinterp.sgm.flows import pair_flows, prepare_frame, sgm_flows, working_size
+from vsanimeinterp.metrics import psnr8
+from vsanimeinterp.sgm import pair_flows, prepare_frame, sgm_flows, work_size_for
 from vsanimeinterp.sgm.matching import affinity, describe, mutual_match, rank_sum
 from vsanimeinterp.sgm.segmentation import segment
 from vsanimeinterp.synthesis.softsplat import prepare_pair, render, synthesize
@@ -43,12 +44,6 @@ def cel(shift: tuple[float, float] = (0.0, 0.0), moving: tuple[int, ...] = (0, 2
 
 def to_t(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None].float()
-
-
-def psnr8(a: np.ndarray, b: np.ndarray) -> float:
-    qa = np.rint(np.clip(a, 0, 1) * 255)
-    qb = np.rint(np.clip(b, 0, 1) * 255)
-    return float(10 * np.log10(255.0**2 / max(np.mean((qa - qb) ** 2), 1e-10)))
 
 
 def test_segmentation_finds_pieces() -> None:
@@ -97,9 +92,9 @@ def test_rank_sum_is_zero_exactly_for_mutual_best() -> None:
     assert np.array_equal(m.rank_sum, [0, 0])
 
 
-def test_working_size() -> None:
-    assert working_size(180, 320) == (180, 320)
-    h, w = working_size(1080, 1920)
+def test_work_size_for() -> None:
+    assert work_size_for(180, 320) == (180, 320)
+    h, w = work_size_for(1080, 1920)
     assert h * w <= 960 * 540 and abs(w / h - 16 / 9) < 0.01
 
 
@@ -161,7 +156,8 @@ def test_sgm_flows_batch(n: int) -> None:
 
 
 def test_dense_flow_pads_only_below_the_dis_limit() -> None:
-    from vsanimeinterp.sgm.flows import DIS_MIN_SIDE, _dis_flow
+    from vsanimeinterp.sgm.guided import dis_flow
+    from vsanimeinterp.sgm.params import DIS_MIN_SIDE
 
     def dis() -> cv2.DISOpticalFlow:
         return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
@@ -172,10 +168,10 @@ def test_dense_flow_pads_only_below_the_dis_limit() -> None:
     b = np.roll(a, 1, axis=1)
     # At the limit nothing changes: the flow is DIS's own (from a fresh DIS object each
     # time; one object's second result differs in the last bits).
-    assert np.array_equal(_dis_flow(dis(), a, b), dis().calc(a, b, None))
+    assert np.array_equal(dis_flow(dis(), a, b), dis().calc(a, b, None))
     for h, w in ((side - 1, side), (side, side - 1), (1, 1), (2, 3000), (3000, 2)):
         small_a = (rng.random((h, w)) * 255).astype(np.uint8)
-        flow = _dis_flow(dis(), small_a, small_a)
+        flow = dis_flow(dis(), small_a, small_a)
         assert flow.shape == (h, w, 2) and flow.dtype == np.float32
         assert np.isfinite(flow).all()
 
@@ -185,7 +181,7 @@ def test_wide_short_frames_do_not_crash_the_process() -> None:
     and raised on 1000×16; run in a child so that a crash fails this test only."""
     code = (
         "import numpy as np\n"
-        "from vsanimeinterp.sgm import flows as sgm\n"
+        "from vsanimeinterp import sgm\n"
         "rng = np.random.default_rng(0)\n"
         "for w, h in ((64, 12), (64, 8), (100, 31), (1000, 16), (3000, 12)):\n"
         "    a = rng.random((h, w, 3), dtype=np.float32)\n"

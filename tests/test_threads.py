@@ -4,7 +4,8 @@ The network divides by the splatted weight, which is ~1e-6 at a few pixels of or
 frames: a flow that moves by one ulp between thread counts turns such a pixel from a full
 value into a hole. With torch's own 1×1 convolution and bilinear resize that happened on
 conformance case 1 at 2 and 4 threads (99.84 % of values within 1e-2); both are replaced by
-thread-independent formulations (``network/deterministic.py``), which these tests hold.
+thread-independent formulations (``network/layers.py``, ``ops/flow.py``), which these
+tests hold.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tests.test_network import (
     needs_conformance,
 )
 from vsanimeinterp.network import load_model
-from vsanimeinterp.network.deterministic import Pointwise, resize_bilinear
+from vsanimeinterp.network.layers import Pointwise
+from vsanimeinterp.ops.flow import resize_bilinear
 
 THREADS = (1, 2, 4)
 
@@ -137,7 +139,7 @@ def _render(clip: vs.VideoNode, **kwargs) -> list[np.ndarray]:
 
 
 def test_sgm_filter_output_independent_of_threads(restore_threads):
-    from vsanimeinterp.synthetic.cartoon import make_sequence
+    from vsanimeinterp.synthetic import make_sequence
     from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
     frames = make_sequence(480, 270, 3, seed=5, speed=1.5).frames

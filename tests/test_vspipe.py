@@ -12,7 +12,7 @@ import pytest
 SCRIPT = """
 import vapoursynth as vs
 import vsanimeinterp
-from vsanimeinterp.synthetic.cartoon import demo_sequence
+from vsanimeinterp.synthetic import demo_sequence
 from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
 seq = demo_sequence(width=160, height=96, length=6, seed=1)

@@ -1,6 +1,6 @@
 """Side-by-side quality and speed of the SGM engine, frame blending and MVTools FlowFPS.
 
-Generates cartoon triplets (``vsanimeinterp.synthetic.cartoon.make_triplets``),
+Generates cartoon triplets (``vsanimeinterp.synthetic.make_triplets``),
 interpolates the middle frame three ways and reports mean PSNR on 8-bit RGB against the true
 middle frame, seconds per interpolated frame (wall and process CPU), split by stage for SGM,
 and the end-point error of the SGM flow and of plain DIS against the generator's true flow.
@@ -25,20 +25,12 @@ import numpy as np
 import torch
 import vapoursynth as vs
 
-from vsanimeinterp.sgm.flows import pair_flows, prepare_frame
-from vsanimeinterp.synthesis.softsplat import prepare_pair, render
-from vsanimeinterp.synthetic.cartoon import make_triplets
-
-
-def quant(img: np.ndarray) -> np.ndarray:
-    """H×W×3 float [0, 1] -> uint8."""
-    return np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
-
-
-def psnr8(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB between two uint8 images."""
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float(10 * np.log10(255.0**2 / max(mse, 1e-10)))
+from vsanimeinterp.cli.baselines import mvtools_clip
+from vsanimeinterp.engines.sgm import SGMEngine
+from vsanimeinterp.metrics import psnr8, to_uint8
+from vsanimeinterp.stages import StageClock
+from vsanimeinterp.synthetic import make_triplets
+from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
 
 def epe(flow: np.ndarray, truth: np.ndarray) -> float:
@@ -48,23 +40,8 @@ def epe(flow: np.ndarray, truth: np.ndarray) -> float:
 
 def mvtools_mid(core: vs.Core, f0: np.ndarray, f1: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Midpoint by MVTools FlowFPS. Returns (uint8 H×W×3, wall s, CPU s)."""
-    h, w = f0.shape[:2]
-    frames = [quant(f0), quant(f1)]
-    blank = core.std.BlankClip(width=w, height=h, format=vs.RGB24, length=2, fpsnum=24, fpsden=1)
-
-    def fill(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
-        out = f.copy()
-        for p in range(3):
-            np.asarray(out[p])[:] = frames[n][..., p]
-        return out
-
-    rgb = core.std.ModifyFrame(blank, blank, fill)
-    yuv = core.resize.Bicubic(rgb, format=vs.YUV444P8, matrix_s="709")
-    sup = core.mv.Super(yuv, pel=2)
-    bv = core.mv.Analyse(sup, isb=True, blksize=16, overlap=8, search=3)
-    fv = core.mv.Analyse(sup, isb=False, blksize=16, overlap=8, search=3)
-    fps = core.mv.FlowFPS(yuv, sup, bv, fv, num=2 * 24, den=1)
-    back = core.resize.Bicubic(fps, format=vs.RGB24, matrix_in_s="709")
+    rgb = clip_from_arrays([to_uint8(f0), to_uint8(f1)], fps_num=24, fps_den=1, format=vs.RGB24)
+    back = mvtools_clip(rgb, 2)
     t0, c0 = time.perf_counter(), time.process_time()
     fr = back.get_frame(1)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -73,8 +50,8 @@ def mvtools_mid(core: vs.Core, f0: np.ndarray, f1: np.ndarray) -> tuple[np.ndarr
 
 def dis_flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Plain DIS (medium preset) flow a->b on luma, H×W×2 pixels."""
-    ga = cv2.cvtColor(quant(a), cv2.COLOR_RGB2GRAY)
-    gb = cv2.cvtColor(quant(b), cv2.COLOR_RGB2GRAY)
+    ga = cv2.cvtColor(to_uint8(a), cv2.COLOR_RGB2GRAY)
+    gb = cv2.cvtColor(to_uint8(b), cv2.COLOR_RGB2GRAY)
     return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(ga, gb, None)
 
 
@@ -95,38 +72,32 @@ def main() -> None:
     core.num_threads = 1
     trips = make_triplets(args.count, args.width, args.height, seed=args.seed, gap=args.gap)
     rows = []
-    stages = {"segmentation": 0.0, "describe": 0.0, "matching": 0.0, "flow": 0.0,
-              "synthesis": 0.0}
+    stages: dict[str, float] = {}
     sgm_cpu = 0.0
     for k, tr in enumerate(trips):
-        gt = quant(tr.frame_mid)
-        blend = quant(0.5 * (tr.frame0 + tr.frame1))
+        gt = to_uint8(tr.frame_mid)
+        blend = to_uint8(0.5 * (tr.frame0 + tr.frame1))
 
         c0 = time.process_time()
-        t0 = time.perf_counter()
-        fa = prepare_frame(tr.frame0)
-        fb = prepare_frame(tr.frame1)
-        t1 = time.perf_counter()
-        tm: dict[str, float] = {}
-        f12, f21 = pair_flows(fa, fb, tm)
-        t2 = time.perf_counter()
-        to_t = lambda x: torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]  # noqa: E731
-        st = prepare_pair(to_t(tr.frame0), to_t(tr.frame1), to_t(f12), to_t(f21))
-        mid = render(st, 0.5)[0].permute(1, 2, 0).numpy()
-        t3 = time.perf_counter()
+        # The filter's own engine, timed by stage. Per interpolated frame in a stream each
+        # frame is prepared once (shared by two pairs): count half of both preparations.
+        clock = StageClock()
+        engine = SGMEngine(recorder=clock)
+        pa, pb = (engine.prepare_frame(np.ascontiguousarray(x.transpose(2, 0, 1), np.float32))
+                  for x in (tr.frame0, tr.frame1))
+        clock.totals["segmentation"] *= 0.5
+        flow12, flow21 = engine.flows(pa.sgm, pb.sgm)
+        mid = engine.render(engine.pair_from_flows(pa, pb, flow12, flow21), 0.5)
+        mid = mid.transpose(1, 2, 0)
         sgm_cpu += time.process_time() - c0
-        # Per interpolated frame in a stream, each frame is prepared once (shared by two
-        # pairs), so count one frame's preparation per interpolated frame.
-        stages["segmentation"] += 0.5 * (fa.timings["segmentation"] + fb.timings["segmentation"])
-        stages["describe"] += 0.5 * (fa.timings["describe"] + fb.timings["describe"])
-        stages["matching"] += tm["matching"]
-        stages["flow"] += tm["flow"]
-        stages["synthesis"] += t3 - t2
-        del t0, t1
+        for stage, seconds in clock.totals.items():
+            stages[stage] = stages.get(stage, 0.0) + seconds
+        f12 = flow12[0].permute(1, 2, 0).numpy()
+        fa = pa.sgm
 
         mv, mv_wall, mv_cpu = mvtools_mid(core, tr.frame0, tr.frame1)
         row = {
-            "sgm": psnr8(quant(mid), gt),
+            "sgm": psnr8(to_uint8(mid), gt),
             "blend": psnr8(blend, gt),
             "mvtools": psnr8(mv, gt),
             "epe_sgm": epe(f12, tr.flow01),

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from vsanimeinterp.checkpoints import store as weights
+from vsanimeinterp import checkpoints
 from vsanimeinterp.cli.common import CommandError
 
 __all__ = ["SUBCOMMANDS", "CommandError", "Subcommand", "build_parser", "main"]
@@ -27,57 +27,6 @@ class Subcommand:
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
-
-
-def _download_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--url",
-        default=weights.OFFICIAL_CHECKPOINT_URL,
-        help="where to download from (default: the authors' link, %(default)s)",
-    )
-    parser.add_argument(
-        "--output",
-        "-o",
-        metavar="PATH",
-        help=f"file (or directory) to store it in (default: {weights.default_checkpoint_path()})",
-    )
-    parser.add_argument(
-        "--force", action="store_true", help="download again even if the file exists"
-    )
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
-        help="give up when the server is silent this long (default: %(default)g)",
-    )
-    parser.add_argument(
-        "--no-verify",
-        dest="verify",
-        action="store_false",
-        help="keep the file even if it does not load as a PyTorch state dict",
-    )
-
-
-def _download(args: argparse.Namespace) -> int:
-    dest = weights.resolve_destination(args.output)
-    # download_checkpoint leaves an existing file alone unless forced; say so, since the
-    # user may have expected a fresh copy.
-    present = dest.is_file() and not args.force
-    path = weights.download_checkpoint(
-        args.url,
-        dest,
-        progress=not args.quiet,
-        force=args.force,
-        timeout=args.timeout,
-        verify=args.verify,
-    )
-    if present:
-        print(f"checkpoint already present: {path} (use --force to download it again)")
-    else:
-        print(f"checkpoint saved to {path}")
-    return 0
 
 
 def _module_command(name: str, module: str, help: str) -> Subcommand:
@@ -94,11 +43,9 @@ def _module_command(name: str, module: str, help: str) -> Subcommand:
 
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
-    Subcommand(
-        "download",
+    _module_command(
+        "download", "cli.download",
         "download the official pre-trained checkpoint (anime_interp_full.ckpt)",
-        _download_arguments,
-        _download,
     ),
     _module_command(
         "video", "cli.video",
@@ -133,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vsanimeinterp",
         description="AnimeInterp (CVPR 2021) frame interpolation for VapourSynth.",
         epilog=(
-            f"Checkpoint lookup: ${weights.CHECKPOINT_ENV} names a checkpoint file; downloads "
-            f"go to ${weights.HOME_ENV} if set, else the per-user cache "
-            f"({weights.cache_dir()})."
+            f"Checkpoint lookup: ${checkpoints.CHECKPOINT_ENV} names a checkpoint file; "
+            f"downloads go to ${checkpoints.HOME_ENV} if set, else the per-user cache "
+            f"({checkpoints.cache_dir()})."
         ),
     )
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
@@ -153,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args._run(args)
-    except (CommandError, weights.DownloadError, OSError) as exc:
+    except (CommandError, OSError) as exc:
         print(f"vsanimeinterp {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

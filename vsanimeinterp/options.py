@@ -34,7 +34,7 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
 
 
 def check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) and not _is_numpy_int(value):
+    if isinstance(value, bool) or not (isinstance(value, int) or _is_numpy_int(value)):
         raise OptionError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
         raise OptionError(f"{name} must be at least {minimum}, got {value}")

@@ -13,6 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .metrics import to_uint8
+
 # Segment lengths of the Middlebury colour wheel (Baker et al., "A Database and Evaluation
 # Methodology for Optical Flow"): red→yellow→green→cyan→blue→magenta→red, with more steps
 # where the eye distinguishes hues better.
@@ -53,7 +55,8 @@ def to_rgb8(image: np.ndarray) -> np.ndarray:
     if a.dtype != np.uint8:
         if a.dtype == np.bool_:
             a = a.astype(np.float32)
-        a = np.clip(np.rint(a.astype(np.float32) * 255.0), 0, 255).astype(np.uint8)
+        # float32 whatever the input precision, as these pictures have always been made.
+        a = to_uint8(a.astype(np.float32))
     if a.ndim == 2:
         a = np.repeat(a[..., None], 3, axis=2)
     if a.ndim != 3 or a.shape[2] != 3:
@@ -98,7 +101,7 @@ def flow_to_rgb(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndar
     r = rad[..., None]
     col = np.where(r <= 1.0, 1.0 - r * (1.0 - col), col * 0.75)
     col[bad] = 0.0
-    return np.clip(np.rint(col * 255.0), 0, 255).astype(np.uint8)
+    return to_uint8(col)
 
 
 def flow_wheel(size: int = 128) -> np.ndarray:
@@ -133,7 +136,7 @@ def _label_colours(ids: np.ndarray) -> np.ndarray:
         ]
     )
     rgb = table[i, np.arange(len(ids))]
-    return np.rint(rgb * 255).astype(np.uint8)
+    return to_uint8(rgb)
 
 
 def labels_to_rgb(labels: np.ndarray) -> np.ndarray:

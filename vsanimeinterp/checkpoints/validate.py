@@ -1,6 +1,6 @@
 """What a checkpoint file holds: the one check shared by ``download`` and the network.
 
-``python -m vsanimeinterp download`` (:func:`vsanimeinterp.checkpoints.store.check_checkpoint_file`)
+``python -m vsanimeinterp download`` (:func:`check_checkpoint_file`, before it keeps a file)
 and the network's loader (:func:`vsanimeinterp.network.load_state_dict`, which
 ``interpolate()`` reaches) both call :func:`identify_file`, :func:`read_checkpoint` and
 :func:`extract_state_dict` from here, so that a file one of them accepts the other accepts
@@ -12,7 +12,7 @@ first bytes say which; only a real PyTorch pickle that holds arbitrary Python ob
 advice to load it with ``weights_only=False``.
 
 torch is imported only by the functions that load, so that the header check (and
-:mod:`vsanimeinterp.checkpoints.store`) stays free of it.
+:mod:`vsanimeinterp.checkpoints.download`) stays free of it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any
 __all__ = [
     "STATE_DICT_WRAPPERS",
     "CheckpointError",
+    "check_checkpoint_file",
     "extract_state_dict",
     "identify_file",
     "read_checkpoint",
@@ -262,3 +263,21 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
         return extract_state_dict(data)
     except CheckpointError as exc:
         raise CheckpointError(f"{_name(path)}: {exc}") from None
+
+
+def check_checkpoint_file(path: str | os.PathLike[str], *, load: bool = True) -> None:
+    """Check that ``path`` holds a PyTorch checkpoint of network weights (the download's check).
+
+    The same check the network's loader makes: the header must be that of ``torch.save``
+    (its zip format, whole, or the older bare pickle); with ``load`` the file is also loaded
+    with ``weights_only=True`` (no arbitrary code runs) and must contain a state dict of
+    tensors, bare or under ``model_state_dict`` or ``state_dict``.
+
+    Raises:
+        CheckpointError: (a ``ValueError``) the file is not such a checkpoint; the message
+            says what was found (an HTML page, a video, a truncated archive, ...).
+    """
+    if load:
+        read_state_dict(path)
+    else:
+        identify_file(path)

@@ -1,15 +1,16 @@
 """``python -m vsanimeinterp bench``: speed and memory of the engines next to the baselines.
 
-A generated cartoon clip (:func:`vsanimeinterp.synthetic.cartoon.make_sequence`: one shot, four
+A generated cartoon clip (:func:`vsanimeinterp.synthetic.make_sequence`: one shot, four
 characters, a pan; no cut, so that every pair is interpolated) is delivered as 8-bit
 YUV 4:2:0 at 24000/1001 fps and interpolated by ``--factor`` (2) through VapourSynth, at each
 size of ``--sizes``, by every method in one process, side by side:
 
-* ``blend``: frame blending, ``std.Merge`` of the two neighbours with weight *t*;
+* ``blend``: frame blending, ``std.Merge`` of the two neighbours with weight *t*
+  (:func:`~vsanimeinterp.cli.baselines.blend_clip`);
 * ``mvtools``: MVTools' motion-compensated FlowFPS as encoders use it: ``mv.Super(pel=2)``,
-  backward and forward ``mv.Analyse(blksize=16, overlap=8, search=3)``, ``mv.FlowFPS`` (the
-  optional ``mvtools`` extra: ``pip install vapoursynth-mvtools``; skipped with a note
-  when the plugin is absent);
+  backward and forward ``mv.Analyse(blksize=16, overlap=8, search=3)``, ``mv.FlowFPS``
+  (:func:`~vsanimeinterp.cli.baselines.mvtools_clip`; the optional ``mvtools`` extra:
+  ``pip install vapoursynth-mvtools``; skipped with a note when the plugin is absent);
 * ``interpolate()`` with each engine (``sgm``; ``animeinterp`` when a checkpoint is found:
   weights do not change its speed, so the conformance checkpoint can stand in) on each device
   (``cpu``; ``cuda`` when PyTorch sees one), scene-cut detection off.
@@ -34,7 +35,6 @@ import gc
 import json
 import os
 import platform
-import resource
 import sys
 import time
 from collections import Counter
@@ -43,10 +43,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..options import CONCRETE_ENGINES, DEVICES, INIT_FLOWS
+from .baselines import blend_clip, has_mvtools, mvtools_clip
 from .common import CommandError, add_threads_argument, apply_threads, frame_size, positive_int
+from .resources import peak_rss_mib, reset_peak_rss, rss_mib
 
 BASELINES = ("blend", "mvtools")
-ENGINES = ("sgm", "animeinterp")
+#: ``--devices`` choices: interpolate()'s devices but "auto" (the default runs all available).
+_DEVICES = tuple(d for d in DEVICES if d != "auto")
 
 
 @dataclass
@@ -90,77 +94,7 @@ class Run:
         return self.method if self.engine is None else f"{self.engine} ({self.device})"
 
 
-# ---- memory -------------------------------------------------------------------------------
-
-
-def _status_kib(key: str) -> float | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    return float(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def reset_peak_rss() -> bool:
-    """Reset the kernel's peak-RSS mark of this process (Linux ≥ 4.0); False if impossible."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def rss_mib() -> float:
-    """Current resident memory of this process, MiB (0 where /proc is missing)."""
-    kib = _status_kib("VmRSS")
-    return 0.0 if kib is None else kib / 1024.0
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process, MiB: ``VmHWM`` (since the last
-    :func:`reset_peak_rss`), else ``ru_maxrss`` (since the process started)."""
-    kib = _status_kib("VmHWM")
-    if kib is not None:
-        return kib / 1024.0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
-
-
-# ---- the methods --------------------------------------------------------------------------
-
-
-def has_mvtools() -> bool:
-    """Whether VapourSynth has the MVTools plugin (``core.mv``)."""
-    import vapoursynth as vs
-
-    return hasattr(vs.core, "mv")
-
-
-def blend_clip(clip: Any, factor: int) -> Any:
-    """Frame blending: between source frames k and k+1, ``Merge(k, k+1, weight=i/factor)``
-    for i = 1..factor-1; the last frame's in-betweens repeat it."""
-    import vapoursynth as vs
-
-    core = vs.core
-    following = clip[1:] + clip[-1]
-    merged = [core.std.Merge(clip, following, weight=i / factor) for i in range(1, factor)]
-    return core.std.Interleave([clip, *merged])
-
-
-def mvtools_clip(clip: Any, factor: int) -> Any:
-    """MVTools FlowFPS to ``factor`` × the frame rate (see the module docstring)."""
-    import vapoursynth as vs
-
-    core = vs.core
-    sup = core.mv.Super(clip, pel=2)
-    backward = core.mv.Analyse(sup, isb=True, blksize=16, overlap=8, search=3)
-    forward = core.mv.Analyse(sup, isb=False, blksize=16, overlap=8, search=3)
-    return core.mv.FlowFPS(clip, sup, backward, forward,
-                           num=clip.fps.numerator * factor, den=clip.fps.denominator)
+# ---- the source --------------------------------------------------------------------------
 
 
 def source_frames(width: int, height: int, frames: int, seed: int = 0) -> list[Any]:
@@ -169,7 +103,7 @@ def source_frames(width: int, height: int, frames: int, seed: int = 0) -> list[A
     import numpy as np
     import vapoursynth as vs
 
-    from ..synthetic.cartoon import make_sequence
+    from ..synthetic import make_sequence
     from ..vsfilter.frames import clip_from_arrays
 
     seq = make_sequence(width, height, frames, seed, n_objects=4)
@@ -182,23 +116,17 @@ def source_clip(planes: list[Any]) -> Any:
     are copied from memory, so that producing the input costs next to nothing next to any
     interpolation. Each run gets its own node, so that no run profits from frames another
     one left in a cache."""
-    import numpy as np
     import vapoursynth as vs
 
-    core = vs.core
+    from ..vsfilter.colour import RANGE_LIMITED, default_matrix
+    from ..vsfilter.frames import clip_from_planes
+
     h, w = planes[0][0].shape
-    blank = core.std.BlankClip(width=w, height=h, format=vs.YUV420P8, length=len(planes),
-                               fpsnum=24000, fpsden=1001)
-    matrix = 1 if w > 1024 or h > 576 else 6
-    blank = core.std.SetFrameProps(blank, _Matrix=matrix, _Range=0)
-
-    def fill(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
-        out = f.copy()
-        for p in range(3):
-            np.copyto(np.asarray(out[p]), planes[n][p])
-        return out
-
-    return core.std.ModifyFrame(blank, blank, fill)
+    return clip_from_planes(
+        planes.__getitem__, width=w, height=h, length=len(planes), format=vs.YUV420P8,
+        fps_num=24000, fps_den=1001,
+        props={"_Matrix": default_matrix(w, h), "_Range": RANGE_LIMITED},
+    )
 
 
 def measure(
@@ -245,19 +173,19 @@ def measure(
     return run
 
 
-def plan(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[str]]:
-    """The (engine, device) pairs to run and notes on what is skipped."""
+def plan(args: argparse.Namespace) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """The (engine, device, init_flow) runs to make and notes on what is skipped."""
     import torch
 
-    from ..checkpoints.store import find_checkpoint
+    from ..checkpoints import find_checkpoint
 
     notes = []
-    devices = args.devices or (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
+    devices = args.devices or (list(_DEVICES) if torch.cuda.is_available() else ["cpu"])
     if "cuda" in devices and not torch.cuda.is_available():
         raise CommandError("--devices cuda: PyTorch sees no CUDA device")
     if args.devices is None and not torch.cuda.is_available():
         notes.append("cuda: skipped, PyTorch sees no CUDA device")
-    engines = args.engines or list(ENGINES)
+    engines = args.engines or list(CONCRETE_ENGINES)
     try:
         checkpoint = find_checkpoint(args.checkpoint)
     except FileNotFoundError as exc:
@@ -269,7 +197,8 @@ def plan(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[str]]:
                      "download, or --checkpoint PATH)")
         engines = [e for e in engines if e != "animeinterp"]
     args.checkpoint_path = checkpoint
-    return [(e, d) for e in engines for d in devices], notes
+    return [(e, d, i) for e in engines for d in devices
+            for i in (args.init_flows if e == "animeinterp" else ["sgm"])], notes
 
 
 def benchmark(args: argparse.Namespace) -> tuple[list[Run], list[str]]:
@@ -294,12 +223,16 @@ def benchmark(args: argparse.Namespace) -> tuple[list[Run], list[str]]:
             _warm_up(make, frames, factor)
             size_runs.append(measure(build, method=name, **common))
             _progress(size_runs[-1], args)
-        for engine, device in pairs:
+        for engine, device, init_flow in pairs:
             options = {"engine": engine, "device": device, "sc": False,
                        "checkpoint": args.checkpoint_path if engine == "animeinterp" else None}
+            label = engine
+            if engine == "animeinterp":
+                options["init_flow"] = init_flow
+                label += "" if init_flow == "sgm" else f" init_flow={init_flow}"
             build = functools.partial(_built, interpolate, frames, factor, **options)
             _warm_up(interpolate, frames, factor, **options)
-            size_runs.append(measure(build, method="vsanimeinterp", engine=engine,
+            size_runs.append(measure(build, method="vsanimeinterp", engine=label,
                                      device=device, **common))
             _progress(size_runs[-1], args)
         for r in size_runs:
@@ -419,16 +352,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="source frames per run (default: %(default)s; output: N x factor)")
     parser.add_argument("--factor", type=_factor, default=2,
                         help="frame-rate multiplier (default: %(default)s)")
-    parser.add_argument("--engines", type=lambda s: _choices(s, ENGINES), metavar="LIST",
+    parser.add_argument("--engines", type=lambda s: _choices(s, CONCRETE_ENGINES), metavar="LIST",
                         help="engines to run, comma-separated (default: sgm, and animeinterp "
                         "when a checkpoint is found)")
-    parser.add_argument("--devices", type=lambda s: _choices(s, ("cpu", "cuda")),
+    parser.add_argument("--devices", type=lambda s: _choices(s, _DEVICES),
                         metavar="LIST", help="cpu,cuda (default: cpu, and cuda when available)")
     parser.add_argument("--checkpoint", metavar="PATH",
                         help="checkpoint for the animeinterp engine (default: as interpolate)")
     parser.add_argument("--skip", type=lambda s: _choices(s, BASELINES), default=[],
                         metavar="LIST", help="baselines to leave out: blend, mvtools")
     add_threads_argument(parser)
+    parser.add_argument("--init-flows", type=lambda s: _choices(s, INIT_FLOWS), default=["sgm"],
+                        metavar="LIST", help="interpolate()'s init_flow values to run the "
+                        "animeinterp engine with: sgm, none (default: sgm)")
     parser.add_argument("--seed", type=int, default=0, metavar="N",
                         help="clip generator seed (default: 0)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")

@@ -9,9 +9,9 @@ import argparse
 from fractions import Fraction
 from typing import Any
 
-#: Same choices as ``interpolate()``; repeated here so ``--help`` needs no VapourSynth.
-ENGINES = ("auto", "sgm", "animeinterp")
-DEVICES = ("auto", "cpu", "cuda")
+# The choice lists of interpolate(); options.py imports neither VapourSynth nor torch, so
+# --help stays instant.
+from ..options import DEVICES, ENGINES
 
 
 class CommandError(Exception):
@@ -139,7 +139,7 @@ def resolved_engine(engine: str, checkpoint: str | None) -> str:
     is found, or a checkpoint path names no file."""
     if engine == "sgm":
         return engine
-    from ..checkpoints.store import find_checkpoint, missing_checkpoint_message
+    from ..checkpoints import find_checkpoint, missing_checkpoint_message
 
     try:
         found = find_checkpoint(checkpoint)

@@ -15,7 +15,6 @@ Everything is shown at SGM's working resolution (at most about 960×540).
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -53,10 +52,9 @@ def inspect_pair(img1: np.ndarray, img2: np.ndarray, out_dir: Path) -> list[Path
     Returns:
         The paths written.
     """
-    import torch
-
-    from ..sgm.flows import SGMFrame, pair_flows, prepare_frame
-    from ..synthesis.softsplat import synthesize
+    from ..engines.sgm import SGMEngine
+    from ..sgm import SGMFrame
+    from ..stages import StageClock
     from ..visualize import (
         draw_matches,
         flow_to_rgb,
@@ -69,20 +67,15 @@ def inspect_pair(img1: np.ndarray, img2: np.ndarray, out_dir: Path) -> list[Path
     if img1.shape != img2.shape:
         raise CommandError(f"frame sizes differ: {img1.shape[:2]} vs {img2.shape[:2]}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    a, b = prepare_frame(img1), prepare_frame(img2)
-    t1 = time.perf_counter()
+    clock = StageClock()
+    engine = SGMEngine(recorder=clock)
+    pa, pb = (engine.prepare_frame(np.ascontiguousarray(x.transpose(2, 0, 1), np.float32))
+              for x in (img1, img2))
+    a, b = pa.sgm, pb.sgm
     details: dict[str, np.ndarray] = {}
-    timings: dict[str, float] = {}
-    f12, f21 = pair_flows(a, b, timings, details)
-    t2 = time.perf_counter()
-
-    def tensor(x: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None].float()
-
-    mid = synthesize(tensor(img1), tensor(img2), tensor(f12), tensor(f21), 0.5)
-    mid_img = mid[0].permute(1, 2, 0).numpy()
-    t3 = time.perf_counter()
+    f12, f21 = engine.flows(a, b, details)
+    mid_img = engine.render(engine.pair_from_flows(pa, pb, f12, f21), 0.5).transpose(1, 2, 0)
+    seconds = clock.totals
 
     def seg_picture(frame: SGMFrame) -> np.ndarray:
         pic = labels_to_rgb(frame.seg.labels)
@@ -118,8 +111,9 @@ def inspect_pair(img1: np.ndarray, img2: np.ndarray, out_dir: Path) -> list[Path
         f"mutual matches {len(details['matches'])}; trusted for guided flow: "
         f"{len(details['guided12'])} (1->2), {len(details['guided21'])} (2->1)\n"
         f"largest flow {scale:.1f} px (working resolution)\n"
-        f"seconds: prepare both frames {t1 - t0:.3f}, matching {timings['matching']:.3f}, "
-        f"flow {timings['flow']:.3f}, synthesis {t3 - t2:.3f}\n"
+        f"seconds: prepare both frames {seconds['segmentation']:.3f}, "
+        f"matching {seconds['matching']:.3f}, flow {seconds['flow']:.3f}, "
+        f"synthesis {seconds['synthesis']:.3f}\n"
     )
     written.append(summary)
     return written
@@ -129,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     if args.demo:
         if args.frame1 or args.frame2:
             raise CommandError("give either two frames or --demo, not both")
-        from ..synthetic.cartoon import make_triplets
+        from ..synthetic import make_triplets
 
         tr = make_triplets(1, width=960, height=540, seed=5)[0]
         img1, img2 = tr.frame0.astype(np.float32), tr.frame1.astype(np.float32)

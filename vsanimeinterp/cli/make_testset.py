@@ -7,96 +7,23 @@ script reads are ``image_size`` (``[width, height]`` of the frames the annotatio
 on), ``motion_RoI`` (``{"x", "y", "width", "height"}`` in pixels of that size) and ``level``
 (0 easy, 1 medium, 2 hard).
 
-The generated set has the same frames and fields, from :func:`vsanimeinterp.synthetic.cartoon.
+The generated set has the same frames and fields, from :func:`vsanimeinterp.synthetic.
 make_triplets` (so the motion is exactly known), with the annotation next to its folder as
-``DIR/<name>.json``; ``evaluate`` finds annotations in either place. For a generated triplet:
+``DIR/<name>.json``; ``evaluate`` finds annotations in either place. How a generated
+triplet's ``motion_RoI`` and ``level`` are derived is described in
+:mod:`vsanimeinterp.evaluation.annotation`.
 
-* ``motion_RoI`` is the bounding box of every pixel that shows a moving character in any of
-  the three frames (the pan of the background alone does not count), padded by 4 pixels and at
-  least 16×16; the whole frame when no character is in view;
-* ``level`` comes from the motion magnitude: the mean length of the true motion from frame1
-  to frame3 over the character pixels of frame1 (over all pixels when there are none), as a
-  fraction of the frame width: below 4.5 % easy, below 6.5 % medium, else hard.
-
-Importing this module is cheap; the generator is imported when a set is made.
+Importing this module is cheap; the generator and the annotation rules are imported when a
+set is made.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .common import CommandError, frame_size, positive_int
-
-#: ATD-12K's coding of ``level``, as the authors' test script reads it.
-LEVEL_NAMES = ("easy", "medium", "hard")
-#: Motion (fraction of the frame width, frame1 → frame3) where medium and hard begin.
-LEVEL_BOUNDS = (0.045, 0.065)
-#: Padding (pixels) around the characters' box, and the smallest RoI side: SSIM's 11-pixel
-#: Gaussian window must fit inside the RoI.
-ROI_PAD = 4
-ROI_MIN = 16
-
-
-@dataclass(frozen=True)
-class Annotation:
-    """What ``make-testset`` records about one triplet.
-
-    Attributes:
-        roi: motion RoI ``(x, y, width, height)`` in pixels.
-        level: 0 easy, 1 medium, 2 hard.
-        motion: mean motion frame1 → frame3 of the character pixels, fraction of the width.
-    """
-
-    roi: tuple[int, int, int, int]
-    level: int
-    motion: float
-
-
-def level_of(motion: float) -> int:
-    """Difficulty level (0 easy, 1 medium, 2 hard) of a motion given as a fraction of the
-    frame width (see the module docstring)."""
-    return 0 if motion < LEVEL_BOUNDS[0] else 1 if motion < LEVEL_BOUNDS[1] else 2
-
-
-def _roi(mask: Any, width: int, height: int) -> tuple[int, int, int, int]:
-    """Padded bounding box ``(x, y, w, h)`` of a boolean H×W mask, whole frame if empty."""
-    import numpy as np
-
-    if not mask.any():
-        return (0, 0, width, height)
-    ys, xs = np.nonzero(mask)
-    x0, x1 = int(xs.min()) - ROI_PAD, int(xs.max()) + 1 + ROI_PAD
-    y0, y1 = int(ys.min()) - ROI_PAD, int(ys.max()) + 1 + ROI_PAD
-
-    def grow(lo: int, hi: int, size: int) -> tuple[int, int]:
-        short = max(0, min(ROI_MIN, size) - (hi - lo))
-        lo, hi = lo - short // 2, hi + short - short // 2
-        shift = max(0, -lo) - max(0, hi - size)
-        return max(0, lo + shift), min(size, hi + shift)
-
-    x0, x1 = grow(x0, x1, width)
-    y0, y1 = grow(y0, y1, height)
-    return (x0, y0, x1 - x0, y1 - y0)
-
-
-def annotate(triplet: Any) -> Annotation:
-    """Motion RoI and difficulty of a :class:`vsanimeinterp.synthetic.cartoon.Triplet`."""
-    import numpy as np
-
-    scene = triplet.scene
-    times = (triplet.time0, triplet.time0 + triplet.gap / 2, triplet.time0 + triplet.gap)
-    ids = [scene.layer_ids(t) for t in times]
-    moving = (ids[0] > 0) | (ids[1] > 0) | (ids[2] > 0)
-    h, w = moving.shape
-    magnitude = np.linalg.norm(triplet.flow01, axis=2)
-    chars = ids[0] > 0
-    mean = float(magnitude[chars].mean() if chars.any() else magnitude.mean())
-    motion = mean / w
-    return Annotation(_roi(moving, w, h), level_of(motion), motion)
 
 
 def _gap(text: str) -> float:
@@ -141,7 +68,9 @@ def write_testset(
     import cv2
     from tqdm import tqdm
 
-    from ..synthetic.cartoon import make_triplets, to_uint8
+    from ..evaluation.annotation import LEVELS, annotate
+    from ..metrics import to_uint8
+    from ..synthetic import make_triplets
 
     names = [f"gen{seed}_{i:04d}" for i in range(count)]
     if not overwrite:
@@ -168,9 +97,9 @@ def write_testset(
             "image_size": [width, height],
             "motion_RoI": {"x": x, "y": y, "width": w, "height": h},
             "level": ann.level,
-            "level_name": LEVEL_NAMES[ann.level],
+            "level_name": LEVELS[ann.level],
             "generator": {
-                "module": "vsanimeinterp.synthetic.cartoon.make_triplets",
+                "module": "vsanimeinterp.synthetic.make_triplets",
                 "seed": triplet_seed,
                 "time0": triplet.time0,
                 "gap": gap,
@@ -183,6 +112,8 @@ def write_testset(
 
 def run(args: argparse.Namespace) -> int:
     """``make-testset``: write the set and print where and what."""
+    from ..evaluation.annotation import LEVELS
+
     root: Path = args.dir
     if root.exists() and not root.is_dir():
         raise CommandError(f"{root} exists and is not a directory")
@@ -197,6 +128,6 @@ def run(args: argparse.Namespace) -> int:
     levels = [0, 0, 0]
     for name in names:
         levels[json.loads((root / f"{name}.json").read_text())["level"]] += 1
-    spread = ", ".join(f"{n} {LEVEL_NAMES[i]}" for i, n in enumerate(levels))
+    spread = ", ".join(f"{n} {LEVELS[i]}" for i, n in enumerate(levels))
     print(f"wrote {len(names)} triplets ({width}x{height}; {spread}) to {root}")
     return 0

@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..options import CORR_MODES, INIT_FLOWS
 from .common import CommandError, add_threads_argument, apply_threads, frame_size
+from .resources import lifetime_peak_rss_mib, rss_mib
 
 STAGES = {
     "sgm": ("segmentation", "matching", "flow", "synthesis"),
@@ -62,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "as the filter does; 0: whole frames)")
     parser.add_argument("--tile-overlap", type=int, default=64, metavar="PIXELS",
                         help="interpolate()'s tile_overlap (default: %(default)s)")
+    parser.add_argument("--init-flow", choices=INIT_FLOWS, default="sgm", metavar="MODE",
+                        help="interpolate()'s init_flow for animeinterp: sgm (the paper) or "
+                        "none (zero initial flow, no SGM work) (default: %(default)s)")
     add_threads_argument(parser)
     parser.add_argument("--json", type=Path, default=None, metavar="PATH",
                         help="also write the rows as JSON")
@@ -70,208 +72,95 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
 
 
-def _rss_mib() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-class _Clock:
-    """Seconds per stage, each moment counted for the innermost stage running.
-
-    Stages nest (the flow net's encoder runs inside frame preparation, the feature pyramid
-    inside tiled synthesis); time is attributed exclusively, so the stages add up to the
-    wall time of the timed calls. ``sync`` waits for the GPU at every boundary so that
-    asynchronous kernels are charged to the stage that launched them.
-    """
-
-    def __init__(self, sync: Callable[[], None]) -> None:
-        self.totals: dict[str, float] = {}
-        self.sync = sync
-        self.enabled = True
-        self._stack: list[str] = []
-        self._mark = 0.0
-
-    def _charge(self) -> None:
-        self.sync()
-        now = time.perf_counter()
-        if self._stack and self.enabled:
-            top = self._stack[-1]
-            self.totals[top] = self.totals.get(top, 0.0) + now - self._mark
-        self._mark = now
-
-    def enter(self, stage: str) -> None:
-        self._charge()
-        self._stack.append(stage)
-
-    def leave(self) -> None:
-        self._charge()
-        self._stack.pop()
-
-    def run(self, stage: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        self.enter(stage)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            self.leave()
-
-    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """``fn`` with its calls charged to ``stage``."""
-        return lambda *args, **kwargs: self.run(stage, fn, *args, **kwargs)
-
-
 def _pair(width: int, height: int) -> tuple[Any, Any]:
-    from ..synthetic.cartoon import make_triplets
+    """A generated cartoon pair as two 3×H×W float32 arrays."""
+    from ..synthetic import make_triplets
 
     tr = make_triplets(1, width=width, height=height, seed=4)[0]
-    return tr.frame0, tr.frame1
+    return tuple(x.transpose(2, 0, 1).copy() for x in (tr.frame0, tr.frame1))
 
 
-def _sgm_stages(img1: Any, img2: Any, device: str, flow_scale: float, clock: _Clock) -> None:
-    import numpy as np
-    import torch
-
-    from ..sgm import flows as sgm
-    from ..synthesis import softsplat as synthesis
-
-    h, w = img1.shape[:2]
-    area = min(sgm.WORK_PIXELS, round(h * w * flow_scale**2))  # as SGMEngine
-    a = clock.run("segmentation", sgm.prepare_frame, img1, area)
-    # The second frame's preparation is paid by the next pair in a stream.
-    b = sgm.prepare_frame(img2, area)
-    timings: dict[str, float] = {}
-    f12, f21 = sgm.pair_flows(a, b, timings)
-    clock.totals["matching"] = clock.totals.get("matching", 0.0) + timings["matching"]
-    clock.totals["flow"] = clock.totals.get("flow", 0.0) + timings["flow"]
-
-    def tensor(x: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None].to(device)
-
-    clock.run("synthesis", lambda: synthesis.synthesize(
-        tensor(img1), tensor(img2), tensor(f12), tensor(f21), 0.5).cpu())
-
-
-def _instrument(engine: Any, clock: _Clock) -> None:
-    """Charge the neural engine's parts to the profile's stages (on this instance only).
-
-    SGM: frame preparation and initial flows. RFR: the flow net's encoder and refinement,
-    plus what frame and pair preparation do around them (padding, ``flow_scale``
-    resizing). Synthesis: the feature pyramid (per frame, or per tile inside tiled
-    synthesis), splatting and GridNet, and the final crop.
-    """
-    engine._sgm.prepare_frame = clock.wrap("sgm", engine._sgm.prepare_frame)
-    engine._sgm.flows = clock.wrap("sgm", engine._sgm.flows)
-    net = engine.net
-    net.flownet.encode = clock.wrap("rfr", net.flownet.encode)
-    net.refine_flows = clock.wrap("rfr", net.refine_flows)
-    net.synthesize = clock.wrap("synthesis", net.synthesize)
-    net.synthesize_tiled = clock.wrap("synthesis", net.synthesize_tiled)
-    # A submodule cannot be replaced by a function; hooks charge its forward instead.
-    def pre_hook(*_: Any) -> None:
-        clock.enter("synthesis")
-
-    def post_hook(*_: Any) -> None:
-        clock.leave()
-
-    net.feat_ext.register_forward_pre_hook(pre_hook)
-    net.feat_ext.register_forward_hook(post_hook)
-    for name, stage in (("prepare_frame", "rfr"), ("prepare_pair", "rfr"),
-                        ("render", "synthesis")):
-        setattr(engine, name, clock.wrap(stage, getattr(engine, name)))
-
-
-def _network_stages(engine: Any, img1: Any, img2: Any, clock: _Clock) -> None:
-    """One in-between as a 2× stream pays it: one frame prepared, one pair, one render."""
-    a, b = (x.transpose(2, 0, 1).copy() for x in (img1, img2))
-    clock.enabled = False  # the second frame's preparation is paid by the next pair
-    fb = engine.prepare_frame(b)
+def _one_inbetween(engine: Any, img1: Any, img2: Any, clock: Any) -> None:
+    """One in-between as a 2× stream pays it: one frame prepared (the other frame's
+    preparation is paid by the next pair), one pair, one render at t = 0.5."""
+    clock.enabled = False
+    fb = engine.prepare_frame(img2)
     clock.enabled = True
-    fa = engine.prepare_frame(a)
+    fa = engine.prepare_frame(img1)
     engine.render(engine.prepare_pair(fa, fb), 0.5)
+
+
+def _corr_used(engine: Any, height: int, width: int) -> str:
+    """Which correlation look-up the flow net runs for frames of this size."""
+    from ..network import padded_size
+    from ..network.corr import resolve_corr_mode
+    from ..network.rfr import flow_net_size
+
+    fh, fw = flow_net_size(*padded_size(*engine.flow_size(height, width)))
+    batch = engine.net.batch_directions
+    n = 2 if (batch if batch is not None else engine.device.type == "cuda") else 1
+    return resolve_corr_mode(engine.options.corr, n, fh // 8, fw // 8)
 
 
 def _work(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one configuration in this process and return its row."""
     import torch
 
+    from ..engines.factory import make_engine
+    from ..options import NetworkOptions
+    from ..stages import StageClock
+
     apply_threads(spec["threads"], vapoursynth=False)
     device = "cuda" if spec["device"].startswith("cuda") else "cpu"
-    half = spec["device"] == "cuda-fp16"
     if device == "cuda" and not torch.cuda.is_available():
         raise CommandError("PyTorch sees no CUDA device")
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     width, height = spec["size"]
-    flow_scale = spec["flow_scale"]
-    clock = _Clock(sync)
-    corr_used: set[str] = set()
-    engine = None
-    if spec["engine"] == "animeinterp":
-        from ..engines.network import AnimeInterpEngine
-
-        engine = AnimeInterpEngine(
-            spec["checkpoint"], device=device, fp16=half, corr=spec["corr"],
-            flow_scale=flow_scale, tile_size=spec["tile_size"],
-            tile_overlap=spec["tile_overlap"])
-        _instrument(engine, clock)
-        from ..network import rfr
-        from ..network.corr import CorrPyramid
-
-        make_corr = rfr.make_corr
-
-        def recording_make_corr(*args: Any, **kwargs: Any) -> Any:
-            look_up = make_corr(*args, **kwargs)
-            corr_used.add("all-pairs" if isinstance(look_up, CorrPyramid) else "bounded")
-            return look_up
-
-        # This worker process is the profile's own: the flow net reports which look-up
-        # "auto" chose.
-        rfr.make_corr = recording_make_corr
+    network = spec["engine"] == "animeinterp"
+    options = NetworkOptions(
+        corr=spec["corr"] if network else "auto", flow_scale=spec["flow_scale"],
+        tile_size=spec["tile_size"], tile_overlap=spec["tile_overlap"],
+        fp16=spec["device"] == "cuda-fp16", init_flow=spec.get("init_flow", "sgm"))
+    # The network engine's SGM part is one stage of its profile.
+    fold = {"segmentation": "sgm", "matching": "sgm", "flow": "sgm"} if network else None
+    clock = StageClock(torch.cuda.synchronize if device == "cuda" else (lambda: None), fold)
+    engine = make_engine(spec["engine"], checkpoint=spec["checkpoint"], device=device,
+                         options=options, recorder=clock)
     img1, img2 = _pair(width, height)
-    warm1, warm2 = _pair(192, 128)
-
-    def once(a: Any, b: Any) -> None:
-        if engine is None:
-            _sgm_stages(a, b, device, flow_scale, clock)
-        else:
-            _network_stages(engine, a, b, clock)
-
-    once(warm1, warm2)
-    base = _rss_mib()
+    _one_inbetween(engine, *_pair(192, 128), clock)  # warm-up
+    base = rss_mib()
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     clock.totals.clear()
-    corr_used.clear()
     cpu0 = time.process_time()
-    once(img1, img2)
+    _one_inbetween(engine, img1, img2, clock)
     cpu = time.process_time() - cpu0
     row: dict[str, Any] = {
         "engine": spec["engine"], "device": spec["device"], "width": width, "height": height,
-        "flow_scale": flow_scale,
-        "corr": spec["corr"] if engine is not None else None,
+        "flow_scale": options.flow_scale,
+        "corr": options.corr if network else None,
         "stages_s": {k: round(clock.totals.get(k, 0.0), 4) for k in STAGES[spec["engine"]]},
         "total_s": round(sum(clock.totals.values()), 4),
         "cpu_s": round(cpu, 4),
         "threads": torch.get_num_threads(),
-        "peak_rss_mib": round(_peak_mib(), 1),
-        "peak_rss_growth_mib": round(_peak_mib() - base, 1),
+        # The worker is fresh and measures one configuration: its lifetime peak is the one.
+        "peak_rss_mib": round(lifetime_peak_rss_mib(), 1),
+        "peak_rss_growth_mib": round(lifetime_peak_rss_mib() - base, 1),
     }
-    if engine is not None:
+    if network:
         from ..network import padded_size
 
-        row["tile_size"] = engine._tile(*padded_size(height, width))
-        row["corr_used"] = ",".join(sorted(corr_used))
+        row["init_flow"] = options.init_flow
+        row["tile_size"] = engine.tile_for(*padded_size(height, width))
+        row["corr_used"] = _corr_used(engine, height, width)
     if device == "cuda":
         row["cuda_max_allocated_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return row
 
 
 def _resolve_checkpoint(path: Path | None) -> str:
-    from ..checkpoints import store as weights
+    from ..checkpoints import find_checkpoint
 
-    found = weights.find_checkpoint(path)
+    found = find_checkpoint(path)
     if found is None:
         raise CommandError("animeinterp needs a checkpoint: --checkpoint PATH, "
                            "$VSANIMEINTERP_CHECKPOINT, or python -m vsanimeinterp download")
@@ -294,6 +183,8 @@ def _table(rows: list[dict[str, Any]]) -> str:
             setting.append(f"flow_scale {r['flow_scale']:g}")
         if r.get("tile_size"):
             setting.append(f"tiles {r['tile_size']}")
+        if r.get("init_flow") == "none":
+            setting.append("init_flow none")
         if setting:
             name += " [" + ", ".join(setting) + "]"
         lines.append(f"{name:<23} {r['device']:<9} {r['width']}x{r['height']}: "
@@ -349,8 +240,8 @@ def run(args: argparse.Namespace) -> int:
     devices = _devices(args.devices)
     corrs = [c.strip() for c in args.corr.split(",") if c.strip()]
     for c in corrs:
-        if c not in ("auto", "all-pairs", "bounded"):
-            raise CommandError(f"unknown --corr {c!r} (choose from auto, all-pairs, bounded)")
+        if c not in CORR_MODES:
+            raise CommandError(f"unknown --corr {c!r} (choose from {', '.join(CORR_MODES)})")
     if not 0 < args.flow_scale <= 1:
         raise CommandError(f"--flow-scale must be in (0, 1], got {args.flow_scale:g}")
     if args.tile_size is not None and (args.tile_size < 0 or args.tile_size % 4
@@ -375,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
                 spec = {"engine": engine, "device": device, "size": [w, h], "corr": corr,
                         "checkpoint": checkpoint, "threads": args.threads,
                         "flow_scale": args.flow_scale, "tile_size": args.tile_size,
-                        "tile_overlap": args.tile_overlap}
+                        "tile_overlap": args.tile_overlap, "init_flow": args.init_flow}
                 if not args.quiet:
                     # A worker takes from seconds to minutes (4K on the CPU).
                     print(f"{label}: measuring ...", file=sys.stderr, flush=True)

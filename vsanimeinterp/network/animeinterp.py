@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
+from ..ops.flow import resize_flow
 from ..ops.splatting import splat_normalized
 from .feature import FeaturePyramid
 from .gridnet import GridNet
@@ -45,16 +45,6 @@ def _time_factor(t: float | torch.Tensor, like: torch.Tensor) -> float | torch.T
     return t
 
 
-def resize_flow_nearest(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Nearest-neighbour resize of an N×2×H×W flow in pixels to N×2×h×w, in pixels of h×w.
-
-    Components are scaled as the reference does: ``x · w / W`` and ``y · h / H``.
-    """
-    height, width = flow.shape[-2:]
-    small = F.interpolate(flow, size=size, mode="nearest")
-    return torch.cat((small[:, :1] * size[1] / width, small[:, 1:] * size[0] / height), 1)
-
-
 def _warp_pair(
     a: torch.Tensor, b: torch.Tensor, flow_a: torch.Tensor, flow_b: torch.Tensor
 ) -> torch.Tensor:
@@ -81,8 +71,6 @@ class AnimeInterp(nn.Module):
             all-pairs volume while it fits in ``network.corr.ALL_PAIRS_BUDGET``, else the
             memory-bounded look-up), ``"all-pairs"`` or ``"bounded"``; all give the same
             numbers within float rounding.
-        tile_size, tile_overlap: GridNet on tiles of this core side with this context
-            margin (pixels, multiples of 4), see :meth:`fuse`; 0 (default) runs it whole.
     """
 
     def __init__(self) -> None:
@@ -92,8 +80,6 @@ class AnimeInterp(nn.Module):
         self.synnet = GridNet()
         self.batch_directions: bool | None = None
         self.corr_mode = "auto"
-        self.tile_size = 0
-        self.tile_overlap = 64
         self._half = False
 
     # -- precision ----------------------------------------------------------------------
@@ -123,6 +109,18 @@ class AnimeInterp(nn.Module):
     # -- the three stages ---------------------------------------------------------------
 
     @torch.no_grad()
+    def encode_flow(self, image: torch.Tensor) -> torch.Tensor:
+        """Flow-net features of an N×3×H×W RGB frame in [0, 1]: N×256×(H8/8)×(W8/8)."""
+        return self.flownet.encode((image.float() - 0.5) / 0.5)
+
+    @torch.no_grad()
+    def encode_pyramid(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
+                                                            torch.Tensor]:
+        """Synthesis features of an N×3×H×W RGB frame in [0, 1] (see
+        :attr:`FrameFeatures.levels`)."""
+        return self.feat_ext(((image.float() - 0.5) / 0.5).to(self._compute_dtype))
+
+    @torch.no_grad()
     def encode_frame(
         self, image: torch.Tensor, flow_image: torch.Tensor | None = None, pyramid: bool = True
     ) -> FrameFeatures:
@@ -133,13 +131,11 @@ class AnimeInterp(nn.Module):
             flow_image: the frame the flow net should see instead (e.g. reduced for
                 ``flow_scale``), N×3×h×w RGB in [0, 1]; ``image`` by default.
             pyramid: also compute the synthesis feature pyramid (not needed by
-                :meth:`synthesize_tiled`, which computes it per tile).
+                :func:`~vsanimeinterp.network.tiling.synthesize_tiled`, which computes it per tile).
         """
-        normalised = (image.float() - 0.5) / 0.5
-        flow_in = normalised if flow_image is None else (flow_image.float() - 0.5) / 0.5
-        fmap = self.flownet.encode(flow_in)
-        levels = self.feat_ext(normalised.to(self._compute_dtype)) if pyramid else None
-        return FrameFeatures(normalised, fmap, levels)
+        fmap = self.encode_flow(image if flow_image is None else flow_image)
+        levels = self.encode_pyramid(image) if pyramid else None
+        return FrameFeatures((image.float() - 0.5) / 0.5, fmap, levels)
 
     @torch.no_grad()
     def refine_flows(
@@ -213,144 +209,16 @@ class AnimeInterp(nn.Module):
                 _warp_pair(
                     level1,
                     level2,
-                    resize_flow_nearest(flow1t, size),
-                    resize_flow_nearest(flow2t, size),
+                    resize_flow(flow1t, size, mode="nearest"),
+                    resize_flow(flow2t, size, mode="nearest"),
                 )
             )
-        return self.fuse(warped, self.tile_size, self.tile_overlap)
+        return self.fuse(warped)
 
-    def fuse(self, warped: list[torch.Tensor], tile: int = 0, overlap: int = 64) -> torch.Tensor:
-        """GridNet on the warped inputs, whole or on overlapping tiles.
-
-        Args:
-            warped: the four GridNet inputs at full, full, 1/2 and 1/4 size (H, W multiples
-                of 4).
-            tile: core tile side in pixels (a multiple of 4); 0 or a tile covering the frame
-                runs GridNet once. Each tile is computed with ``overlap`` extra pixels of
-                context on every side (clipped at the frame border) and only its core is
-                kept, so memory follows the tile, not the frame.
-            overlap: context margin in pixels (a multiple of 4). GridNet's reach is below 64
-                pixels (46 full-size pixels either way, from the extent of its response to
-                one input pixel with all weights made positive): with 64 the tiled result
-                equals the whole-frame one exactly (measured at 960×544 with 256-pixel
-                tiles; 32 gave 2e-4 at most).
-
-        Returns:
-            N×3×H×W float32.
-        """
+    def fuse(self, warped: list[torch.Tensor]) -> torch.Tensor:
+        """GridNet on the warped inputs (at full, full, 1/2 and 1/4 size): N×3×H×W float32."""
         dtype = self._compute_dtype
-        n, _, height, width = warped[0].shape
-        if not tile or (height <= tile and width <= tile):
-            return self.synnet(*(w.to(dtype) for w in warped)).float()
-        if tile % 4 or overlap % 4 or height % 4 or width % 4:
-            raise ValueError("tile, overlap and the frame size must be multiples of 4")
-        out = warped[0].new_empty(n, 3, height, width, dtype=torch.float32)
-        for y0 in range(0, height, tile):
-            for x0 in range(0, width, tile):
-                y1, x1 = min(y0 + tile, height), min(x0 + tile, width)
-                ey0, ex0 = max(0, y0 - overlap), max(0, x0 - overlap)
-                ey1, ex1 = min(height, y1 + overlap), min(width, x1 + overlap)
-                # Multiples of 4 keep the 1/2 and 1/4 grids (and GridNet's strided
-                # convolutions) aligned with the whole-frame computation.
-                crops = [
-                    w[..., ey0 // s:ey1 // s, ex0 // s:ex1 // s].to(dtype)
-                    for w, s in zip(warped, (1, 1, 2, 4), strict=True)
-                ]
-                res = self.synnet(*crops).float()
-                out[..., y0:y1, x0:x1] = res[..., y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0]
-        return out
-
-    @torch.no_grad()
-    def synthesize_tiled(
-        self,
-        image1: torch.Tensor,
-        image2: torch.Tensor,
-        flow12: torch.Tensor,
-        flow21: torch.Tensor,
-        t: float,
-        tile: int,
-        overlap: int = 64,
-    ) -> torch.Tensor:
-        """:meth:`synthesize` with memory that follows the tile, not the frame.
-
-        For each output tile (plus ``overlap`` pixels of context) only the source pixels of
-        each frame whose motion lands in or near it are used: the feature pyramid is
-        computed on their bounding box (plus a margin wider than the pyramid's 14-pixel
-        reach), warped into the tile, and GridNet fuses the tile. Positions are computed in
-        frame coordinates, so the result equals :meth:`synthesize` up to float summation
-        order. A region that gathers sources from the whole frame (a zoom, a flash) needs
-        the whole frame's features for that tile.
-
-        Args:
-            image1, image2: N×3×H×W frames in [0, 1], H and W multiples of 4.
-            flow12, flow21: N×2×H×W refined flows in pixels.
-            t: time in 0..1.
-            tile, overlap: core tile side and context margin in pixels, multiples of 4.
-
-        Returns:
-            N×3×H×W float32, not clamped.
-        """
-        n, _, height, width = image1.shape
-        if tile % 4 or overlap % 4 or height % 4 or width % 4:
-            raise ValueError("tile, overlap and the frame size must be multiples of 4")
-        dtype = self._compute_dtype
-        flows = (t * flow12.float(), (1 - t) * flow21.float())
-        images = (image1.float(), image2.float())
-        gy, gx = torch.meshgrid(torch.arange(height, device=image1.device),
-                                torch.arange(width, device=image1.device), indexing="ij")
-        out = image1.new_empty(n, 3, height, width, dtype=torch.float32)
-        for y0 in range(0, height, tile):
-            for x0 in range(0, width, tile):
-                y1, x1 = min(y0 + tile, height), min(x0 + tile, width)
-                box = (max(0, y0 - overlap), min(height, y1 + overlap),
-                       max(0, x0 - overlap), min(width, x1 + overlap))
-                halves = [self._warp_into(img, flow, gx, gy, box)
-                          for img, flow in zip(images, flows, strict=True)]
-                warped = [torch.cat((a, b), 1).to(dtype) for a, b in zip(*halves, strict=True)]
-                res = self.synnet(*warped).float()
-                ey0, ex0 = box[0], box[2]
-                out[..., y0:y1, x0:x1] = res[..., y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0]
-        return out
-
-    def _warp_into(
-        self, image: torch.Tensor, flow: torch.Tensor, gx: torch.Tensor, gy: torch.Tensor,
-        box: tuple[int, int, int, int],
-    ) -> list[torch.Tensor]:
-        """One frame's four GridNet inputs (image, then the three feature levels) warped
-        into the target ``box`` = (y0, y1, x0, x1) of the frame (multiples of 4)."""
-        ty0, ty1, tx0, tx1 = box
-        height, width = image.shape[-2:]
-        sizes = [(ty1 - ty0) // s for s in (1, 1, 2, 4)], [(tx1 - tx0) // s for s in (1, 1, 2, 4)]
-        # Sources whose target lies within 8 px of the box at full size; the coarser levels
-        # use the flow of a pixel of that set (nearest resizing), so 8 px covers them.
-        tx = gx + flow[:, 0]
-        ty = gy + flow[:, 1]
-        near = ((tx > tx0 - 8) & (tx < tx1 + 8) & (ty > ty0 - 8) & (ty < ty1 + 8)).any(0)
-        rows = torch.nonzero(near.any(1)).flatten()
-        cols = torch.nonzero(near.any(0)).flatten()
-        n = image.shape[0]
-        if rows.numel() == 0:
-            chans = (6 // 2, 64 // 2, 128 // 2, 192 // 2)
-            return [image.new_zeros(n, c, h, w) for c, h, w in zip(chans, *sizes, strict=True)]
-        margin = 32  # > the feature pyramid's reach (14 px), a multiple of 4
-        sy0 = max(0, (int(rows[0]) - margin) // 4 * 4)
-        sy1 = min(height, -(-(int(rows[-1]) + 1 + margin) // 4) * 4)
-        sx0 = max(0, (int(cols[0]) - margin) // 4 * 4)
-        sx1 = min(width, -(-(int(cols[-1]) + 1 + margin) // 4) * 4)
-        crop = image[..., sy0:sy1, sx0:sx1]
-        crop_flow = flow[..., sy0:sy1, sx0:sx1]
-        normalised = (crop - 0.5) / 0.5
-        levels = self.feat_ext(normalised.to(self._compute_dtype))
-        out = []
-        for values, s, h, w in zip((crop, *levels), (1, 1, 2, 4), *sizes, strict=True):
-            size = (values.shape[-2], values.shape[-1])
-            level_flow = crop_flow if s == 1 else resize_flow_nearest(crop_flow, size)
-            warped, _ = splat_normalized(
-                values.float(), level_flow, origin=(sx0 // s, sy0 // s),
-                target_origin=(tx0 // s, ty0 // s), out_size=(h, w),
-            )
-            out.append(warped)
-        return out
+        return self.synnet(*(w.to(dtype) for w in warped)).float()
 
     def forward(
         self,

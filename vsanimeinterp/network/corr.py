@@ -214,6 +214,14 @@ class BoundedCorrPyramid:
         return out.reshape(n, len(self.levels) * k, h, w)
 
 
+def resolve_corr_mode(mode: str, n: int, h: int, w: int, levels: int = 4) -> str:
+    """The look-up ``mode`` stands for with N feature maps of h×w: ``"auto"`` is
+    ``"all-pairs"`` while that pyramid fits in :data:`ALL_PAIRS_BUDGET`, else ``"bounded"``."""
+    if mode == "auto":
+        return "all-pairs" if all_pairs_bytes(n, h, w, levels) <= ALL_PAIRS_BUDGET else "bounded"
+    return mode
+
+
 def make_corr(
     fmap1: torch.Tensor, fmap2: torch.Tensor, mode: str = "auto", levels: int = 4,
     radius: int = 4,
@@ -221,9 +229,8 @@ def make_corr(
     """The correlation look-up for ``mode``: ``"all-pairs"`` (the reference's),
     ``"bounded"`` (:class:`BoundedCorrPyramid`) or ``"auto"`` (all-pairs while its pyramid
     fits in :data:`ALL_PAIRS_BUDGET`)."""
-    if mode == "auto":
-        n, _, h, w = fmap1.shape
-        mode = "all-pairs" if all_pairs_bytes(n, h, w, levels) <= ALL_PAIRS_BUDGET else "bounded"
+    n, _, h, w = fmap1.shape
+    mode = resolve_corr_mode(mode, n, h, w, levels)
     if mode == "all-pairs":
         return CorrPyramid(fmap1, fmap2, levels, radius)
     if mode == "bounded":

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .deterministic import Pointwise
+from .layers import Pointwise
 
 
 class ResidualBlock(nn.Module):

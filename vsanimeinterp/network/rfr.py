@@ -16,8 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..ops.flow import pixel_grid, resize_bilinear, resize_flow
 from .corr import make_corr
-from .deterministic import resize_bilinear
 from .encoder import FeatureEncoder
 from .update import UpdateBlock
 
@@ -48,19 +48,9 @@ class ErrorAttention(nn.Module):
         return self.conv3(y)
 
 
-def working_size(height: int, width: int) -> tuple[int, int]:
+def flow_net_size(height: int, width: int) -> tuple[int, int]:
     """Size (H8, W8) the flow net resizes an H×W frame to: both sides floored to a multiple of 8."""
     return height // 8 * 8, width // 8 * 8
-
-
-def pixel_grid(n: int, height: int, width: int, device: torch.device) -> torch.Tensor:
-    """N×2×H×W float32 pixel coordinates, channel 0 = x (column), channel 1 = y (row)."""
-    ys, xs = torch.meshgrid(
-        torch.arange(height, device=device, dtype=torch.float32),
-        torch.arange(width, device=device, dtype=torch.float32),
-        indexing="ij",
-    )
-    return torch.stack((xs, ys))[None].expand(n, 2, height, width)
 
 
 def convex_upsample(flow: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -102,7 +92,7 @@ class RFR(nn.Module):
         Returns:
             N×256×(H8/8)×(W8/8) float32, computed in the encoder's dtype.
         """
-        h8, w8 = working_size(*image.shape[-2:])
+        h8, w8 = flow_net_size(*image.shape[-2:])
         dtype = self.fnet.conv1.weight.dtype
         return self.fnet(resize_bilinear(image, (h8, w8)).to(dtype)).float()
 
@@ -133,8 +123,7 @@ class RFR(nn.Module):
 
         # The reference rescales by (1/8 size) / (full size), not by 1/8: with H % 8 != 0 that
         # is slightly less than 1/8, and the weights saw exactly that.
-        init = F.interpolate(flow_init.float(), size=(h, w), mode="nearest")
-        init = torch.cat((init[:, :1] * float(w) / width, init[:, 1:] * float(h) / height), 1)
+        init = resize_flow(flow_init.float(), (h, w), mode="nearest")
 
         corr_fn = make_corr(fmap1, fmap2, corr, levels=CORR_LEVELS, radius=CORR_RADIUS)
         block_dtype = self.update_block.flow_head.conv1.weight.dtype

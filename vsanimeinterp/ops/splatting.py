@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from .flow import pixel_grid
+
 
 def splat(
     values: torch.Tensor, flow: torch.Tensor, weight: torch.Tensor | None = None,
@@ -43,13 +45,9 @@ def splat(
     acc_dtype = torch.promote_types(dtype, torch.float32)
     device = values.device
 
-    gy, gx = torch.meshgrid(
-        torch.arange(origin[1], origin[1] + h, device=device, dtype=acc_dtype),
-        torch.arange(origin[0], origin[0] + w, device=device, dtype=acc_dtype),
-        indexing="ij",
-    )
-    tx = gx + flow[:, 0].to(acc_dtype)
-    ty = gy + flow[:, 1].to(acc_dtype)
+    grid = pixel_grid(1, h, w, device, acc_dtype, origin)[0]
+    tx = grid[0] + flow[:, 0].to(acc_dtype)
+    ty = grid[1] + flow[:, 1].to(acc_dtype)
     src_hw = h * w
     if out_size is not None:
         h, w = out_size

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..metrics import to_uint8
+
 
 @dataclass
 class Segmentation:
@@ -46,12 +48,6 @@ def _ball(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
-def _to_uint8(img: np.ndarray) -> np.ndarray:
-    if img.dtype == np.uint8:
-        return img
-    return np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
-
-
 def extract_lines(
     img: np.ndarray,
     low: float = 2.0,
@@ -70,7 +66,7 @@ def extract_lines(
     Returns:
         H×W bool, True on line pixels.
     """
-    x = _to_uint8(img)
+    x = to_uint8(img)
     d, sc, ss = bilateral
     xb = cv2.bilateralFilter(x, d, sc, ss)
     # Positive Laplacian marks the darker side of a step; the strongest channel decides so

@@ -17,28 +17,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..ops.flow import backwarp
 from ..ops.splatting import splat
 
 ALPHA = 20.0  # softmax-splatting sharpness per unit of mean absolute RGB error (0..1 scale)
-
-
-def backwarp(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Sample ``img`` at ``x + flow`` (bilinear, border-clamped).
-
-    Args:
-        img: N×C×H×W.
-        flow: N×2×H×W pixels, channel 0 = x.
-    """
-    h, w = img.shape[-2:]
-    gy, gx = torch.meshgrid(
-        torch.arange(h, device=img.device, dtype=flow.dtype),
-        torch.arange(w, device=img.device, dtype=flow.dtype),
-        indexing="ij",
-    )
-    x = (gx + flow[:, 0]) * (2.0 / max(w - 1, 1)) - 1.0
-    y = (gy + flow[:, 1]) * (2.0 / max(h - 1, 1)) - 1.0
-    grid = torch.stack([x, y], dim=3).to(img.dtype)
-    return F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
 @dataclass

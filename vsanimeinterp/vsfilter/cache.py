@@ -78,6 +78,11 @@ class OnceCache[V]:
         for k in finished[:max(excess, 0)]:
             del self._slots[k]
 
+    def has(self, key: Hashable) -> bool:
+        """Whether ``key`` is cached or being computed."""
+        with self._lock:
+            return key in self._slots
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._slots)

@@ -16,6 +16,7 @@ trip. Transfer and primaries are not touched: neither changes in the conversion.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import vapoursynth as vs
 
@@ -70,24 +71,12 @@ def to_working(clip: vs.VideoNode) -> vs.VideoNode:
         # Float RGB/GRAY is already full range; only the precision may change.
         return core.resize.Point(clip, format=target.id)
 
-    conv: dict[tuple[int, int], vs.VideoNode] = {}
-    lock = threading.Lock()
-
-    def select(n: int, f: vs.VideoFrame) -> vs.VideoNode:
-        key = frame_conversion(f.props, fmt, clip.width, clip.height)
-        with lock:
-            node = conv.get(key)
-            if node is None:
-                matrix, rng = key
-                kwargs = {"range_in": rng, "range": RANGE_FULL}
-                if fmt.color_family == vs.YUV:
-                    kwargs["matrix_in"] = matrix
-                node = core.resize.Bicubic(clip, format=target.id, **kwargs)
-                conv[key] = node
-        return node
+    def kwargs(matrix: int, rng: int) -> dict[str, int]:
+        return {"range_in": rng, "range": RANGE_FULL} | (
+            {"matrix_in": matrix} if fmt.color_family == vs.YUV else {})
 
     blank = core.std.BlankClip(clip, format=target.id, keep=True)
-    return core.std.FrameEval(blank, select, prop_src=clip, clip_src=clip)
+    return _per_frame(clip, target, fmt, clip, kwargs, blank, clip_src=clip)
 
 
 def from_working(work: vs.VideoNode, like: vs.VideoNode) -> vs.VideoNode:
@@ -100,22 +89,33 @@ def from_working(work: vs.VideoNode, like: vs.VideoNode) -> vs.VideoNode:
     if fmt.color_family != vs.YUV and fmt.sample_type == vs.FLOAT:
         return core.std.CopyFrameProps(core.resize.Point(work, format=fmt.id), like)
 
+    def kwargs(matrix: int, rng: int) -> dict[str, int]:
+        return {"range_in": RANGE_FULL, "range": rng} | (
+            {"matrix": matrix} if fmt.color_family == vs.YUV else {})
+
+    blank = core.std.BlankClip(like, keep=True)
+    converted = _per_frame(work, fmt, fmt, like, kwargs, blank, clip_src=[work, like])
+    return core.std.CopyFrameProps(converted, like)
+
+
+def _per_frame(
+    source: vs.VideoNode, target: vs.VideoFormat, yuv_format: vs.VideoFormat,
+    props_clip: vs.VideoNode, kwargs: Callable[[int, int], dict[str, int]],
+    blank: vs.VideoNode, clip_src: vs.VideoNode | list[vs.VideoNode],
+) -> vs.VideoNode:
+    """``source`` resized to ``target`` frame by frame with the matrix and range that
+    ``props_clip``'s frame n carries (read as :func:`frame_conversion` reads them for
+    ``yuv_format``); one resize node per distinct (matrix, range), made on first use."""
+    core = vs.core
     conv: dict[tuple[int, int], vs.VideoNode] = {}
     lock = threading.Lock()
 
     def select(n: int, f: vs.VideoFrame) -> vs.VideoNode:
-        key = frame_conversion(f.props, fmt, like.width, like.height)
+        key = frame_conversion(f.props, yuv_format, props_clip.width, props_clip.height)
         with lock:
             node = conv.get(key)
             if node is None:
-                matrix, rng = key
-                kwargs = {"range_in": RANGE_FULL, "range": rng}
-                if fmt.color_family == vs.YUV:
-                    kwargs["matrix"] = matrix
-                node = core.resize.Bicubic(work, format=fmt.id, **kwargs)
-                conv[key] = node
+                node = conv[key] = core.resize.Bicubic(source, format=target.id, **kwargs(*key))
         return node
 
-    blank = core.std.BlankClip(like, keep=True)
-    converted = core.std.FrameEval(blank, select, prop_src=like, clip_src=[work, like])
-    return core.std.CopyFrameProps(converted, like)
+    return core.std.FrameEval(blank, select, prop_src=props_clip, clip_src=clip_src)

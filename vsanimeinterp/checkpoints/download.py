@@ -1,10 +1,10 @@
-"""Where the AnimeInterp checkpoint lives, and how to fetch it.
+"""Fetching the official checkpoint: what ``python -m vsanimeinterp download`` does.
 
-The network is useless without the authors' pre-trained weights, ``anime_interp_full.ckpt``.
-This module finds a checkpoint the user already has (an explicit path, the
-``VSANIMEINTERP_CHECKPOINT`` variable, or the per-user cache) and downloads the official one
-into that cache on request. Downloads go to ``<dest>.part`` first, resume from it, and become
-the real file only when complete, so an interrupted download never looks like a checkpoint.
+Downloads go to ``<dest>.part`` first, resume from it, and become the real file only when
+complete (and, unless told otherwise, only once it reads as a checkpoint of network weights),
+so an interrupted download never looks like a checkpoint. Only the standard library and tqdm
+are imported at module level: the command works without loading torch, which verification
+imports when it runs.
 """
 
 from __future__ import annotations
@@ -13,30 +13,25 @@ import http.client
 import logging
 import os
 import re
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from tqdm import tqdm
 
-from .validate import identify_file, read_state_dict
+from .locate import (
+    CHECKPOINT_ENV,
+    CHECKPOINT_FILENAME,
+    OFFICIAL_CHECKPOINT_PAGE,
+    resolve_destination,
+)
+from .validate import check_checkpoint_file
 
 __all__ = [
-    "CHECKPOINT_ENV",
-    "CHECKPOINT_FILENAME",
-    "HOME_ENV",
-    "OFFICIAL_CHECKPOINT_PAGE",
     "OFFICIAL_CHECKPOINT_URL",
     "DownloadError",
-    "cache_dir",
-    "check_checkpoint_file",
     "check_destination",
-    "default_checkpoint_path",
     "download_checkpoint",
-    "find_checkpoint",
-    "missing_checkpoint_message",
-    "resolve_destination",
 ]
 
 log = logging.getLogger(__name__)
@@ -46,10 +41,6 @@ log = logging.getLogger(__name__)
 # answers with Dropbox's HTML preview page; ``dl=1`` is Dropbox's documented direct-download
 # form, which redirects to the file itself.
 OFFICIAL_CHECKPOINT_URL = "https://www.dropbox.com/s/oc8juclx1775qib/anime_interp_full.ckpt?dl=1"
-OFFICIAL_CHECKPOINT_PAGE = "https://github.com/lisiyao21/AnimeInterp#code"
-CHECKPOINT_FILENAME = "anime_interp_full.ckpt"
-HOME_ENV = "VSANIMEINTERP_HOME"
-CHECKPOINT_ENV = "VSANIMEINTERP_CHECKPOINT"
 
 # No published SHA-256 or size exists for the official file, so none is checked; the
 # structural check in check_checkpoint_file() stands in for it.
@@ -62,105 +53,6 @@ _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)", re.IGNORECASE)
 
 class DownloadError(RuntimeError):
     """The checkpoint could not be downloaded; the message says why and what to do next."""
-
-
-def _env(name: str) -> str | None:
-    value = os.environ.get(name)
-    return value if value else None
-
-
-def cache_dir() -> Path:
-    """Return the per-user directory where vsanimeinterp keeps downloaded files.
-
-    ``$VSANIMEINTERP_HOME`` if set; otherwise ``%LOCALAPPDATA%\\vsanimeinterp`` on Windows,
-    ``$XDG_CACHE_HOME/vsanimeinterp`` or ``~/.cache/vsanimeinterp`` elsewhere. The directory
-    is not created here.
-    """
-    home = _env(HOME_ENV)
-    if home is not None:
-        return Path(home).expanduser()
-    if sys.platform == "win32":
-        local = _env("LOCALAPPDATA")
-        base = Path(local) if local else Path.home() / "AppData" / "Local"
-        return base / "vsanimeinterp"
-    xdg = _env("XDG_CACHE_HOME")
-    # The XDG spec says relative values are invalid and must be ignored.
-    if xdg is not None and Path(xdg).is_absolute():
-        return Path(xdg) / "vsanimeinterp"
-    return Path.home() / ".cache" / "vsanimeinterp"
-
-
-def default_checkpoint_path() -> Path:
-    """Return where ``download`` stores the official checkpoint by default."""
-    return cache_dir() / CHECKPOINT_FILENAME
-
-
-def find_checkpoint(explicit: str | os.PathLike[str] | None = None) -> Path | None:
-    """Locate a checkpoint without downloading anything.
-
-    Precedence: ``explicit``, then ``$VSANIMEINTERP_CHECKPOINT``, then the cached download
-    at :func:`default_checkpoint_path`. Returns ``None`` when none of them applies.
-
-    Raises:
-        FileNotFoundError: ``explicit`` or ``$VSANIMEINTERP_CHECKPOINT`` names a path that is
-            not an existing file; a path the user gave on purpose must not be silently
-            replaced by another checkpoint.
-    """
-    if explicit is not None:
-        path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
-        return path
-    from_env = _env(CHECKPOINT_ENV)
-    if from_env is not None:
-        path = Path(from_env).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"${CHECKPOINT_ENV} is set to {from_env!r}, which is not an existing file"
-            )
-        return path
-    cached = default_checkpoint_path()
-    return cached if cached.is_file() else None
-
-
-def missing_checkpoint_message() -> str:
-    """Explain, in one line, how to obtain a checkpoint when :func:`find_checkpoint` found none."""
-    return (
-        "no AnimeInterp checkpoint found: run `python -m vsanimeinterp download`, or download "
-        f"{CHECKPOINT_FILENAME} yourself (see {OFFICIAL_CHECKPOINT_PAGE}) and put it at "
-        f"{default_checkpoint_path()} or point ${CHECKPOINT_ENV} at it"
-    )
-
-
-def resolve_destination(dest: str | os.PathLike[str] | None = None) -> Path:
-    """Return the file :func:`download_checkpoint` writes for ``dest``.
-
-    ``None`` means :func:`default_checkpoint_path`; an existing directory means
-    ``anime_interp_full.ckpt`` inside it.
-    """
-    if dest is None:
-        return default_checkpoint_path()
-    path = Path(dest).expanduser()
-    return path / CHECKPOINT_FILENAME if path.is_dir() else path
-
-
-def check_checkpoint_file(path: str | os.PathLike[str], *, load: bool = True) -> None:
-    """Check that ``path`` holds a PyTorch checkpoint of network weights.
-
-    The same check the network's loader makes (:mod:`vsanimeinterp.checkpoints.validate`): the
-    header must be that of ``torch.save`` (its zip format, whole, or the older bare pickle);
-    with ``load`` the file is also loaded with ``weights_only=True`` (no arbitrary code runs)
-    and must contain a state dict of tensors, bare or under ``model_state_dict`` or
-    ``state_dict``.
-
-    Raises:
-        CheckpointError: (a ``ValueError``) the file is not such a checkpoint; the message
-            says what was found (an HTML page, a video, a truncated archive, ...).
-    """
-    if load:
-        read_state_dict(path)
-    else:
-        identify_file(path)
 
 
 def check_destination(dest: str | os.PathLike[str]) -> None:
@@ -247,7 +139,7 @@ def download_checkpoint(
     timeout: float = 60,
     verify: bool = True,
 ) -> Path:
-    """Download a checkpoint to ``dest`` (default :func:`default_checkpoint_path`).
+    """Download a checkpoint to ``dest`` (default: :func:`.locate.default_checkpoint_path`).
 
     Bytes go to ``<dest>.part``; a ``.part`` left by an interrupted attempt is resumed with an
     HTTP ``Range`` request (a server that ignores it makes the download start over). The file

@@ -1,0 +1,59 @@
+"""The shared float → 8-bit conversion and the PSNRs of vsanimeinterp.metrics (SSIM and IE are
+checked against scikit-image in test_cli_tools)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from vsanimeinterp.metrics import PSNR_CAP, psnr, psnr8, to_uint8
+
+
+def test_to_uint8_rounds_and_clips() -> None:
+    out = to_uint8(np.array([[-0.2, 0.0, 0.5, 1.0, 1.7]], np.float32))
+    assert out.dtype == np.uint8
+    # 0.5 · 255 = 127.5: halves round to even.
+    assert out.tolist() == [[0, 0, 128, 255, 255]]
+    assert to_uint8(np.array([True, False])).tolist() == [255, 0]
+
+
+def test_to_uint8_matches_rounding_before_clipping() -> None:
+    """Clipping first and rounding first agree, in float32 and float64 alike, so the
+    conversions it replaced keep their results."""
+    rng = np.random.default_rng(1)
+    ties = (np.arange(-3, 260) + 0.5) / 255
+    for dtype in (np.float32, np.float64):
+        x = np.concatenate([rng.uniform(-0.5, 1.5, 10_000), ties]).astype(dtype)
+        rounded_first = np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8)
+        np.testing.assert_array_equal(to_uint8(x), rounded_first)
+
+
+def test_to_uint8_leaves_uint8_alone() -> None:
+    img = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
+    assert to_uint8(img) is img
+
+
+def test_psnr8_quantises_float_images() -> None:
+    rng = np.random.default_rng(2)
+    a = rng.random((30, 40, 3), dtype=np.float32)
+    b = np.clip(a + rng.normal(0, 0.03, a.shape), 0, 1).astype(np.float32)
+    qa, qb = to_uint8(a), to_uint8(b)
+    assert psnr8(a, b) == psnr8(qa, qb) == psnr8(qa, b)
+    mse = np.mean((qa.astype(np.float64) - qb) ** 2)
+    assert psnr8(a, b) == pytest.approx(10 * math.log10(255.0**2 / mse), abs=1e-9)
+    # Equal on 8 bits although the floats differ: the MSE floor.
+    levels = qa.astype(np.float32) / 255
+    assert psnr8(levels + np.float32(0.1 / 255), qa) == pytest.approx(
+        10 * math.log10(255.0**2 / 1e-10)
+    )
+
+
+def test_psnr_float_and_8bit() -> None:
+    truth = np.full((8, 8, 3), 0.5, np.float32)
+    assert psnr(truth + 0.1, truth) == pytest.approx(20.0, abs=1e-4)
+    assert psnr(truth, truth) == PSNR_CAP
+    # One 8-bit step everywhere: 20·log10(255).
+    step = np.full((8, 8, 3), 101 / 255, np.float32)
+    assert psnr8(step, np.full_like(step, 100 / 255)) == pytest.approx(20 * math.log10(255))

@@ -1,0 +1,31 @@
+"""SGM's tuned constants in one place (pixels at the 960×540 working resolution unless said).
+
+The reference values come from the AnimeInterp code; the others were chosen on generated
+cartoons and real animation (README, "How good, how fast").
+"""
+
+from __future__ import annotations
+
+import cv2
+
+WORK_PIXELS = 960 * 540  # default working area, as in the paper
+MIN_PIECE_AREA = 50  # reference: smaller pieces are not trusted for guided flow
+MAX_PIECE_FRACTION = 0.12  # reference: larger pieces (backgrounds) keep the dense flow
+MAX_AREA_RATIO = 3.0
+MAX_JUMP_960 = 250.0  # reference's jump limit in pixels at 960×540
+MIN_UNION_RATE = 0.8
+DENSE_PRESET = cv2.DISOPTICAL_FLOW_PRESET_FAST
+PATCH_PRESET = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
+#: OpenCV's DIS (5.0, as installed) refuses small images (11×11, 4×3000: "incorrect size of
+#: input array"), and on images under 32 pixels tall that are wide enough it fails or
+#: crashes the process, depending on the aspect ratio (64×12: segmentation fault; 1000×16,
+#: 3000×31: a resize assertion). Every size tried with 32 or more per side works (32×32 up
+#: to 40000×32 and 32×40000), so smaller images are padded to this.
+DIS_MIN_SIDE = 32
+REFINE_STEPS = (4,)
+ATLAS_GAP = 16  # black pixels between patches in the atlas, beyond each patch's own margin
+AFFINE_NORM = 100.0  # pixels per unit of the centred coordinates in the affine fits
+AFFINE_DAMP = 0.01  # ridge on the linear terms: small or thin pieces fall back to translation
+DENSE_HANDICAP = 1.15  # factor on the dense candidate's error in the per-piece choice
+GLOBAL_RANGE = 200  # largest camera pan searched, pixels
+BACKGROUND_FRACTION = 0.05  # pieces above this share of the frame vote for the camera motion
