@@ -57,3 +57,41 @@ def test_psnr_float_and_8bit() -> None:
     # One 8-bit step everywhere: 20·log10(255).
     step = np.full((8, 8, 3), 101 / 255, np.float32)
     assert psnr8(step, np.full_like(step, 100 / 255)) == pytest.approx(20 * math.log10(255))
+
+
+def _stroke_image(x: int, size: tuple[int, int] = (64, 96)) -> np.ndarray:
+    """White H×W×3 float image with a 2-px dark vertical stroke at column ``x``."""
+    img = np.ones((*size, 3), np.float32)
+    img[8:56, x:x + 2] = 0.05
+    return img
+
+
+def test_line_mask_finds_dark_strokes_only():
+    from vsanimeinterp.metrics import line_mask
+
+    mask = line_mask(_stroke_image(30))
+    assert mask[30, 30] and mask[30, 31]
+    assert not mask[30, 60] and not mask[2, 30]  # paper and above the stroke
+    assert not line_mask(np.full((32, 32, 3), 0.4, np.float32)).any()  # flat colour
+
+
+def test_chamfer_distance_grows_with_line_displacement():
+    from scipy import ndimage
+
+    from vsanimeinterp.metrics import chamfer_distance, line_mask
+
+    truth = _stroke_image(30)
+    assert chamfer_distance(truth, truth) == 0.0
+    near, far = chamfer_distance(_stroke_image(33), truth), chamfer_distance(_stroke_image(40),
+                                                                               truth)
+    assert 0 < near < far
+    assert chamfer_distance(truth, _stroke_image(40)) == pytest.approx(far)  # symmetric
+    # Against an independent distance transform: mean of each mask times the distance to the
+    # other, averaged, over the diagonal.
+    lp, lt = line_mask(_stroke_image(40)), line_mask(truth)
+    dist = [ndimage.distance_transform_edt(~m) for m in (lp, lt)]
+    want = ((lt * dist[0]).mean() + (lp * dist[1]).mean()) / 2 / np.hypot(*lt.shape)
+    assert far == pytest.approx(want, rel=1e-4)
+    # No lines at all on one side: every line pixel is a diagonal away.
+    blank = np.ones_like(truth)
+    assert chamfer_distance(blank, truth) == pytest.approx(lt.mean() / 2, rel=1e-6)

@@ -69,7 +69,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     _module_command(
         "make-testset", "cli.make_testset",
-        "write a generated triplet set in ATD-12K layout (for evaluate)",
+        "write a generated triplet set, or one cut from footage, in ATD-12K layout (for evaluate)",
     ),
 )
 

@@ -156,6 +156,8 @@ def write_reports(result: Evaluation, out: Path, source: Path) -> dict[str, Path
         "ssim": result.ssim_variant,
         "psnr_cap_db": PSNR_CAP,
         "ie": "mean over pixels of the Euclidean norm of the RGB difference, 0..255 scale",
+        "chamfer": "EISAI's chamfer line distance (difference-of-Gaussians lines), fraction "
+                   "of the image diagonal",
         "summary": {s: {k: _json_number(v) for k, v in d.items()}
                     for s, d in result.summary.items()},
         "triplets": [{k: _json_number(v) for k, v in r.items()} for r in result.rows],
@@ -175,15 +177,17 @@ def markdown_summary(result: Evaluation, source: Path) -> str:
         f"# Evaluation of `{source}`",
         "",
         f"{result.summary['all']['count']} triplets; SSIM: {result.ssim_variant}; PSNR on RGB "
-        f"in [0, 1], capped at {PSNR_CAP:g} dB; IE: mean RGB distance, 0..255 scale.",
+        f"in [0, 1], capped at {PSNR_CAP:g} dB; IE: mean RGB distance, 0..255 scale; CD: "
+        "EISAI's chamfer line distance ×10⁴ (lower is better).",
         "",
-        "| subset | n | method | PSNR | SSIM | IE | PSNR RoI | SSIM RoI | IE RoI |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| subset | n | method | PSNR | SSIM | IE | CD | PSNR RoI | SSIM RoI | IE RoI | CD RoI |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for subset, d in result.summary.items():
         for label, suffix in [(result.method, "")] + [(b, f"_{b}") for b in result.baselines]:
-            vals = [d[f"{k}{suffix}"] for k in METRICS]
-            digits = (2, 4, 2, 2, 4, 2)
+            vals = [d[f"{k}{suffix}"] * (1e4 if k.startswith("chamfer") else 1)
+                    for k in METRICS]
+            digits = (2, 4, 2, 2, 2, 4, 2, 2)
             cells = " | ".join(_fmt(v, n) for v, n in zip(vals, digits, strict=True))
             lines.append(f"| {subset} | {int(d['count'])} | {label} | {cells} |")
     seconds = mean_finite([r["seconds"] for r in result.rows])
