@@ -72,9 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="generator seed (default: 0)")
     parser.add_argument(
         "--gap", type=_gap, default=1.0, metavar="FRAMES",
-        help="time from frame1 to frame2 in source frames (frame3 is twice as far); 2 is a "
-        "pair of drawings on twos (twice the motion); whole frames with --from-video "
-        "(default: %(default)g)",
+        help="time from frame1 to frame3 in source frames; 2 is a pair of drawings on twos "
+        "(twice the motion); with --from-video a whole number: the triplets are frames i, "
+        "i+gap, i+2*gap (default: %(default)g)",
     )
     parser.add_argument(
         "--stride", type=positive_int, metavar="FRAMES",
@@ -182,6 +182,8 @@ def write_footage_set(
         raise CommandError(
             f"no usable triplet in {source_path}: of {chosen.held + chosen.cuts} candidate(s), "
             f"{chosen.held} are held drawings and {chosen.cuts} span a scene cut"
+            # Footage on twos repeats every drawing: one frame apart, every triplet holds one.
+            + ("; for animation on twos try --gap 2" if chosen.held and gap == 1 else "")
         )
     # Folder and file names should be plain whatever the source is called.
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", source.path.stem if source.files is None
