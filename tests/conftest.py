@@ -90,3 +90,16 @@ def request_counter(clip: vs.VideoNode) -> tuple[vs.VideoNode, list[int]]:
         return f
 
     return vs.core.std.ModifyFrame(clip, clip, note), seen
+
+
+def run_cli(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
+    """``python -m vsanimeinterp ARGV`` in-process → (exit status, stdout, stderr);
+    argparse's SystemExit becomes a status."""
+    from vsanimeinterp.__main__ import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

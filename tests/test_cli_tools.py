@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import conformance_dir
+from conftest import conformance_dir, run_cli
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from vsanimeinterp import metrics
@@ -27,16 +27,6 @@ from vsanimeinterp.evaluation import annotation, dataset, predictors, protocol
 W, H = 256, 144
 HAS_FFMPEG = shutil.which("ffmpeg") is not None
 needs_ffmpeg = pytest.mark.skipif(not HAS_FFMPEG, reason="ffmpeg is not on the PATH")
-
-
-def _run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
-    """main(argv) → (exit status, stdout, stderr); argparse's SystemExit becomes a status."""
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _one_line_error(err: str, command: str) -> None:
@@ -93,12 +83,12 @@ def test_make_testset_refuses_to_overwrite_and_is_deterministic(
     copy = tmp_path / "copy"
     shutil.copytree(triplet_dir, copy)
     before = (copy / "gen0_0001" / "frame2.png").read_bytes()
-    code, _, err = _run(capsys, "make-testset", str(copy), "--count", "3", "--size", f"{W}x{H}")
+    code, _, err = run_cli(capsys, "make-testset", str(copy), "--count", "3", "--size", f"{W}x{H}")
     assert code == 1
     _one_line_error(err, "make-testset")
     assert "--overwrite" in err
     args = ("make-testset", str(copy), "--count", "3", "--size", f"{W}x{H}", "-q", "--overwrite")
-    code, out, _ = _run(capsys, *args)
+    code, out, _ = run_cli(capsys, *args)
     assert code == 0 and "wrote 3 triplets" in out
     assert (copy / "gen0_0001" / "frame2.png").read_bytes() == before
 
@@ -121,7 +111,7 @@ def test_roi_and_level_rules() -> None:
 def test_make_testset_bad_arguments(
     argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    code, _, err = _run(capsys, "make-testset", str(tmp_path / "x"), *argv)
+    code, _, err = run_cli(capsys, "make-testset", str(tmp_path / "x"), *argv)
     assert code == 2
     _usage_error(err)
     assert not (tmp_path / "x").exists()
@@ -212,7 +202,7 @@ def test_atd12k_annotation_tree_and_scaled_roi(triplet_dir: Path, tmp_path: Path
 
 def test_evaluate_command(triplet_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "ev"
-    code, stdout, err = _run(capsys, "evaluate", str(triplet_dir), "--out", str(out),
+    code, stdout, err = run_cli(capsys, "evaluate", str(triplet_dir), "--out", str(out),
                              "--engine", "sgm", "--device", "cpu", "--baseline", "blend",
                              "--worst", "2", "-q")
     assert code == 0, err
@@ -235,13 +225,13 @@ def test_evaluate_command(triplet_dir: Path, tmp_path: Path, capsys: pytest.Capt
 
 
 def test_evaluate_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code, _, err = _run(capsys, "evaluate", str(tmp_path / "missing"))
+    code, _, err = run_cli(capsys, "evaluate", str(tmp_path / "missing"))
     assert code == 1
     _one_line_error(err, "evaluate")
-    code, _, err = _run(capsys, "evaluate", str(tmp_path))
+    code, _, err = run_cli(capsys, "evaluate", str(tmp_path))
     assert code == 1 and "no triplets" in err
     _one_line_error(err, "evaluate")
-    code, _, err = _run(capsys, "evaluate", str(tmp_path), "--ssim", "fancy")
+    code, _, err = run_cli(capsys, "evaluate", str(tmp_path), "--ssim", "fancy")
     assert code == 2
     _usage_error(err)
 
@@ -254,7 +244,7 @@ def test_evaluate_error_shows_the_progress_bar_once(
     broken = tmp_path / "set"
     shutil.copytree(triplet_dir, broken)
     cv2.imwrite(str(broken / "gen0_0000" / "frame2.png"), np.zeros((8, 8, 3), np.uint8))
-    code, _, err = _run(capsys, "evaluate", str(broken), "--engine", "sgm", "--device", "cpu",
+    code, _, err = run_cli(capsys, "evaluate", str(broken), "--engine", "sgm", "--device", "cpu",
                         "--out", str(tmp_path / "ev"))
     assert code == 1
     assert err.count("0/3") == 1, repr(err)
@@ -269,12 +259,12 @@ def test_evaluate_network_without_checkpoint(
 ) -> None:
     monkeypatch.delenv("VSANIMEINTERP_CHECKPOINT", raising=False)
     monkeypatch.setenv("VSANIMEINTERP_HOME", str(tmp_path))
-    code, _, err = _run(capsys, "evaluate", str(triplet_dir), "--engine", "animeinterp",
+    code, _, err = run_cli(capsys, "evaluate", str(triplet_dir), "--engine", "animeinterp",
                         "--out", str(tmp_path / "ev"))
     assert code == 1
     _one_line_error(err, "evaluate")
     assert not (tmp_path / "ev").exists()
-    code, _, err = _run(capsys, "evaluate", str(triplet_dir), "--checkpoint",
+    code, _, err = run_cli(capsys, "evaluate", str(triplet_dir), "--checkpoint",
                         str(tmp_path / "missing.ckpt"), "--out", str(tmp_path / "ev"))
     assert code == 1 and "does not exist" in err
 
@@ -286,7 +276,7 @@ def test_bench_runs_engines_and_baselines_side_by_side(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     report = tmp_path / "bench.json"
-    code, out, err = _run(capsys, "bench", "--sizes", "160x96", "--frames", "3",
+    code, out, err = run_cli(capsys, "bench", "--sizes", "160x96", "--frames", "3",
                           "--engines", "sgm", "--devices", "cpu", "--json", str(report), "-q")
     assert code == 0, err
     doc = json.loads(report.read_text())
@@ -309,7 +299,7 @@ def test_bench_without_mvtools_says_so(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     monkeypatch.setattr(bench, "has_mvtools", lambda: False)
-    code, out, _ = _run(capsys, "bench", "--sizes", "64x64", "--frames", "2", "--engines", "sgm",
+    code, out, _ = run_cli(capsys, "bench", "--sizes", "64x64", "--frames", "2", "--engines", "sgm",
                         "--devices", "cpu", "-q")
     assert code == 0
     assert "note: mvtools: skipped" in out
@@ -323,7 +313,7 @@ def test_bench_network_engine_with_a_stand_in_checkpoint(
 ) -> None:
     report = tmp_path / "bench.json"
     ckpt = conformance_dir() / "anime_interp_conformance.ckpt"
-    code, _, err = _run(capsys, "bench", "--sizes", "64x64", "--frames", "2", "--engines",
+    code, _, err = run_cli(capsys, "bench", "--sizes", "64x64", "--frames", "2", "--engines",
                         "animeinterp", "--devices", "cpu", "--checkpoint", str(ckpt),
                         "--skip", "mvtools", "--json", str(report), "-q")
     assert code == 0, err
@@ -338,7 +328,7 @@ def test_bench_network_engine_with_a_stand_in_checkpoint(
      ["--skip", "nothing"]],
 )
 def test_bench_bad_arguments(argv: list[str], capsys: pytest.CaptureFixture) -> None:
-    code, _, err = _run(capsys, "bench", *argv)
+    code, _, err = run_cli(capsys, "bench", *argv)
     assert code == 2
     _usage_error(err)
 
@@ -348,7 +338,7 @@ def test_bench_network_without_checkpoint(
 ) -> None:
     monkeypatch.delenv("VSANIMEINTERP_CHECKPOINT", raising=False)
     monkeypatch.setenv("VSANIMEINTERP_HOME", str(tmp_path))
-    code, _, err = _run(capsys, "bench", "--engines", "animeinterp", "--sizes", "64x64")
+    code, _, err = run_cli(capsys, "bench", "--engines", "animeinterp", "--sizes", "64x64")
     assert code == 1
     _one_line_error(err, "bench")
 
@@ -368,7 +358,7 @@ def _option(parser: argparse.ArgumentParser, flag: str) -> argparse.Action:
 
 
 def test_profile_help_names_its_values_and_has_quiet(capsys: pytest.CaptureFixture) -> None:
-    code, out, _ = _run(capsys, "profile", "--help")
+    code, out, _ = run_cli(capsys, "profile", "--help")
     assert code == 0
     for shown in ("--sizes LIST", "--engines LIST", "--checkpoint PATH", "--devices LIST",
                   "--corr LIST", "--flow-scale S", "--tile-size PIXELS",
@@ -432,7 +422,7 @@ def test_video_interpolates_keeps_audio_and_refuses_to_overwrite(
     import vapoursynth as vs
 
     out = tmp_path / "out.mkv"
-    code, stdout, err = _run(capsys, "video", str(small_video), str(out), "--engine", "sgm",
+    code, stdout, err = run_cli(capsys, "video", str(small_video), str(out), "--engine", "sgm",
                              "--device", "cpu", "--fps", "48000/1001", "-q")
     assert code == 0, err
     assert "wrote" in stdout and "12 frames" in stdout
@@ -442,11 +432,11 @@ def test_video_interpolates_keeps_audio_and_refuses_to_overwrite(
     assert vs.core.bs.AudioSource(str(out)).num_samples > 0
     assert _leftovers(tmp_path) == []
     before = out.read_bytes()
-    code, _, err = _run(capsys, "video", str(small_video), str(out), "--engine", "sgm", "-q")
+    code, _, err = run_cli(capsys, "video", str(small_video), str(out), "--engine", "sgm", "-q")
     assert code == 1 and "--overwrite" in err
     _one_line_error(err, "video")
     assert out.read_bytes() == before
-    code, _, err = _run(capsys, "video", str(small_video), str(out), "--engine", "sgm",
+    code, _, err = run_cli(capsys, "video", str(small_video), str(out), "--engine", "sgm",
                         "--factor", "3", "--codec", "ffv1", "--overwrite", "-q")
     assert code == 0, err
     assert vs.core.bs.VideoSource(str(out)).num_frames == 18
@@ -486,11 +476,11 @@ def test_video_output_is_readable_by_others_as_ffmpeg_makes_it(
 ) -> None:
     out = tmp_path / "out.mkv"
     args = ("video", str(small_video), str(out), "--engine", "sgm", "--device", "cpu", "-q")
-    code, _, err = _run(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     assert code == 0, err
     assert stat.S_IMODE(out.stat().st_mode) == 0o644  # 0o666 & ~umask, not mkstemp's 0o600
     out.chmod(0o640)
-    code, _, err = _run(capsys, *args, "--overwrite")
+    code, _, err = run_cli(capsys, *args, "--overwrite")
     assert code == 0, err
     assert stat.S_IMODE(out.stat().st_mode) == 0o640  # a replaced file keeps its mode
 
@@ -500,7 +490,7 @@ def test_video_failure_leaves_no_output(
     small_video: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     out = tmp_path / "out.mkv"
-    code, _, err = _run(capsys, "video", str(small_video), str(out), "--engine", "sgm",
+    code, _, err = run_cli(capsys, "video", str(small_video), str(out), "--engine", "sgm",
                         "--codec", "no_such_encoder", "-q")
     assert code == 1
     _one_line_error(err, "video")
@@ -516,7 +506,7 @@ def test_video_without_ffmpeg(
     empty = tmp_path / "bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    code, _, err = _run(capsys, "video", str(src), str(tmp_path / "out.mkv"))
+    code, _, err = run_cli(capsys, "video", str(src), str(tmp_path / "out.mkv"))
     assert code == 1
     _one_line_error(err, "video")
     assert "ffmpeg was not found on the PATH" in err
@@ -530,13 +520,14 @@ def test_video_without_ffmpeg(
 def test_video_bad_arguments(
     argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    code, _, err = _run(capsys, "video", str(tmp_path / "in.mkv"), str(tmp_path / "o.mkv"), *argv)
+    code, _, err = run_cli(capsys, "video", str(tmp_path / "in.mkv"), str(tmp_path / "o.mkv"),
+                           *argv)
     assert code == 2
     _usage_error(err)
 
 
 def test_video_missing_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code, _, err = _run(capsys, "video", str(tmp_path / "nope.mkv"), str(tmp_path / "o.mkv"))
+    code, _, err = run_cli(capsys, "video", str(tmp_path / "nope.mkv"), str(tmp_path / "o.mkv"))
     assert code == 1
     _one_line_error(err, "video")
     assert "does not exist" in err

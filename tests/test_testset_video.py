@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import run_cli
 
-from vsanimeinterp.__main__ import main
 from vsanimeinterp.evaluation import annotation
 from vsanimeinterp.metrics import to_uint8
 from vsanimeinterp.synthetic import CartoonClip, make_sequence
@@ -25,15 +25,6 @@ CUT, HOLD = 16, {4: 3}  # frames 4, 5, 6 are one drawing; frame 16 starts anothe
 needs_ffmpeg = pytest.mark.skipif(
     shutil.which("ffmpeg") is None, reason="ffmpeg is not on the PATH"
 )
-
-
-def _run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +87,7 @@ def test_frame_folder_skips_holds_and_cuts(
     clip: CartoonClip, frames_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     out = tmp_path / "set"
-    code, stdout, err = _run(capsys, "make-testset", str(out), "--from-video", str(frames_dir),
+    code, stdout, err = run_cli(capsys, "make-testset", str(out), "--from-video", str(frames_dir),
                              "--stride", "1", "-q")
     assert code == 0, err
     starts = _expected_starts(clip)
@@ -121,11 +112,11 @@ def test_gap_stride_count_and_evaluate_reads_the_set(
     clip: CartoonClip, frames_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     out = tmp_path / "set"
-    code, _, err = _run(capsys, "make-testset", str(out), "--from-video", str(frames_dir),
+    code, _, err = run_cli(capsys, "make-testset", str(out), "--from-video", str(frames_dir),
                         "--gap", "2", "--stride", "8", "--count", "2", "-q")
     assert code == 0, err
     _check_annotations(out, clip, _expected_starts(clip, gap=2, stride=8)[:2], gap=2)
-    code, stdout, err = _run(capsys, "evaluate", str(out), "--engine", "sgm", "--device", "cpu",
+    code, stdout, err = run_cli(capsys, "evaluate", str(out), "--engine", "sgm", "--device", "cpu",
                              "--out", str(tmp_path / "ev"), "--worst", "0", "-q")
     assert code == 0, err
     assert "| all | 2 | vsanimeinterp (sgm) |" in stdout
@@ -145,7 +136,7 @@ def test_video_file(
         check=True, timeout=60,
     )
     out = tmp_path / "set"
-    code, _, err = _run(capsys, "make-testset", str(out), "--from-video", str(video),
+    code, _, err = run_cli(capsys, "make-testset", str(out), "--from-video", str(video),
                         "--stride", "1", "-q")
     assert code == 0, err
     _check_annotations(out, clip, _expected_starts(clip))
@@ -195,7 +186,7 @@ def test_errors_are_one_line(
     extra = {"size": ["--size", "64x64"], "gap": ["--gap", "1.5"]}.get(case, [])
     argv = ["make-testset", str(tmp_path / "out"), *extra, "-q"]
     argv += ["--stride", "2"] if case == "stride" else ["--from-video", str(source)]
-    code, _, err = _run(capsys, *argv)
+    code, _, err = run_cli(capsys, *argv)
     assert code == 1, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("vsanimeinterp make-testset: error: "), err

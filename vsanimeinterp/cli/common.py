@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 # The choice lists of interpolate(); options.py imports neither VapourSynth nor torch, so
@@ -148,3 +149,19 @@ def resolved_engine(engine: str, checkpoint: str | None) -> str:
     if found is None and engine == "animeinterp":
         raise CommandError(f"--engine animeinterp: {missing_checkpoint_message()}")
     return "animeinterp" if found is not None else "sgm"
+
+
+def open_video(path: Path) -> Any:
+    """A video file as a VapourSynth clip through BestSource, with one-line errors for a
+    missing plugin or an unreadable file."""
+    import vapoursynth as vs
+
+    core = vs.core
+    if not hasattr(core, "bs"):
+        raise CommandError(
+            "reading video needs the BestSource plugin: pip install vapoursynth-bestsource"
+        )
+    try:
+        return core.bs.VideoSource(str(path))
+    except vs.Error as exc:
+        raise CommandError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None

@@ -29,6 +29,7 @@ from .common import (
     CommandError,
     add_engine_arguments,
     engine_kwargs,
+    open_video,
     positive_fraction,
 )
 
@@ -106,20 +107,6 @@ def _check_paths(args: argparse.Namespace) -> tuple[Path, Path]:
     return source, target
 
 
-def _source(path: Path) -> Any:
-    import vapoursynth as vs
-
-    core = vs.core
-    if not hasattr(core, "bs"):
-        raise CommandError(
-            "reading video needs the BestSource plugin: pip install vapoursynth-bestsource"
-        )
-    try:
-        return core.bs.VideoSource(str(path))
-    except vs.Error as exc:
-        raise CommandError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-
-
 def _y4m_ready(clip: Any) -> Any:
     """``clip`` in a format YUV4MPEG2 carries: RGB becomes YUV 4:4:4 (BT.709, limited range,
     which is what a y4m reader assumes), float samples become 16-bit integers; integer YUV and
@@ -188,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..vsfilter.filter import interpolate
 
-    clip = _source(source)
+    clip = open_video(source)
     kwargs = engine_kwargs(args)
     if args.fps is not None:
         kwargs.update(fps_num=args.fps.numerator, fps_den=args.fps.denominator)

@@ -39,7 +39,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..cli.common import CommandError
+from ..cli.common import CommandError, open_video
 from .annotation import Annotation, level_of, motion_roi
 
 #: Extensions of the frames a folder source may hold (any case).
@@ -79,15 +79,7 @@ def _video_source(path: Path) -> FrameSource:
     from ..metrics import to_uint8
     from ..vsfilter.colour import to_working
 
-    core = vs.core
-    if not hasattr(core, "bs"):
-        raise CommandError(
-            "reading video needs the BestSource plugin: pip install vapoursynth-bestsource"
-        )
-    try:
-        clip = core.bs.VideoSource(str(path))
-    except vs.Error as exc:
-        raise CommandError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    clip = open_video(path)
     if clip.format is None or clip.width == 0 or clip.height == 0:
         raise CommandError(f"cannot read {path}: its frame size or format changes")
     work = to_working(clip)
