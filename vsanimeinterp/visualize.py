@@ -175,13 +175,6 @@ def _centroids(labels: np.ndarray) -> dict[int, tuple[float, float]]:
     return {int(k): (sx[k] / count[k], sy[k] / count[k]) for k in np.flatnonzero(count)}
 
 
-def _pad_to_height(image: np.ndarray, height: int, value: int = 0) -> np.ndarray:
-    if image.shape[0] == height:
-        return image
-    pad = np.full((height - image.shape[0], image.shape[1], 3), value, dtype=np.uint8)
-    return np.concatenate([image, pad], axis=0)
-
-
 def draw_matches(
     img1: np.ndarray,
     img2: np.ndarray,

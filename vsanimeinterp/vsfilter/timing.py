@@ -56,10 +56,6 @@ class Retiming:
         k = math.floor(pos)
         return k, pos - k
 
-    def next_index(self, k: int) -> int:
-        """The source frame an in-between after ``k`` moves towards (``k`` itself at the end)."""
-        return min(k + 1, self.src_frames - 1)
-
 
 def rate_factor(
     src_fps: Fraction,
