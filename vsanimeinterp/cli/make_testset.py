@@ -161,6 +161,7 @@ def write_testset(
 def write_footage_set(
     root: Path, source_path: Path, gap: int = 1, stride: int = FOOTAGE_STRIDE,
     count: int | None = None, overwrite: bool = False, progress: bool = False,
+    hold_mean: float | None = None,
 ) -> tuple[list[str], Any]:
     """Cut triplets from the video file or frame folder ``source_path`` into ``root`` (see
     :mod:`vsanimeinterp.evaluation.footage`): frames ``i, i+gap, i+2·gap`` (source frame
@@ -168,16 +169,21 @@ def write_footage_set(
     (``<source stem>_<frame1 number>``) and the
     :class:`~vsanimeinterp.evaluation.footage.Selection`. Raises :class:`CommandError` when
     the source cannot be read or yields no triplet, ``FileExistsError`` as
-    :func:`write_testset`."""
+    :func:`write_testset`. ``hold_mean``: see :func:`~vsanimeinterp.evaluation.footage.
+    select_triplets` (None: its default)."""
     from tqdm import tqdm
 
     from ..evaluation import footage
+
+    if hold_mean is None:
+        hold_mean = footage.HOLD_MEAN
 
     source = footage.open_source(source_path)
     candidates = len(range(0, max(0, source.num_frames - 2 * gap), stride))
     with tqdm(total=candidates, desc="make-testset", unit="candidate",
               disable=not progress) as bar:
-        chosen = footage.select_triplets(source, gap, stride, count, progress=bar.update)
+        chosen = footage.select_triplets(source, gap, stride, count, progress=bar.update,
+                                         hold_mean=hold_mean)
     if not chosen.kept:
         raise CommandError(
             f"no usable triplet in {source_path}: of {chosen.held + chosen.cuts} candidate(s), "

@@ -145,11 +145,11 @@ def _thumbnail(rgb: np.ndarray) -> np.ndarray:
     ) / 255
 
 
-def _held(a: np.ndarray, b: np.ndarray) -> bool:
+def _held(a: np.ndarray, b: np.ndarray, hold_mean: float) -> bool:
     from ..vsfilter.filter import DEFAULT_DEDUP_THRESHOLD
 
     diff = np.abs(a - b)
-    return float(diff.max()) <= DEFAULT_DEDUP_THRESHOLD or float(diff.mean()) < HOLD_MEAN
+    return float(diff.max()) <= DEFAULT_DEDUP_THRESHOLD or float(diff.mean()) < hold_mean
 
 
 def _cut(a: np.ndarray, b: np.ndarray) -> bool:
@@ -198,11 +198,13 @@ class Selection:
 
 def select_triplets(
     source: FrameSource, gap: int = 1, stride: int = 8, count: int | None = None,
-    progress: Callable[[], object] | None = None,
+    progress: Callable[[], object] | None = None, hold_mean: float = HOLD_MEAN,
 ) -> Selection:
     """Candidates ``i, i+gap, i+2·gap`` for ``i = 0, stride, 2·stride, ...``, held drawings and
     scene cuts dropped, the first ``count`` (all when None) others annotated. ``progress``,
-    if given, is called once per candidate looked at. Raises
+    if given, is called once per candidate looked at. ``hold_mean`` is the mean-difference
+    test of held drawings (see the module docstring); 0 keeps only the largest-difference
+    test, for lossless sources where nearly static shots are wanted. Raises
     :class:`CommandError` when the source has fewer than ``2·gap + 1`` frames."""
     span = 2 * gap
     if source.num_frames < span + 1:
@@ -236,7 +238,7 @@ def select_triplets(
         idx = (start, start + gap, start + span)
         if any(_cut(thumb(k), thumb(k + 1)) for k in range(start, start + span)):
             result.cuts += 1
-        elif any(_held(thumb(idx[a]), thumb(idx[b])) for a, b in ((0, 1), (1, 2), (0, 2))):
+        elif any(_held(thumb(idx[a]), thumb(idx[b]), hold_mean) for a, b in ((0, 1), (1, 2), (0, 2))):
             result.held += 1
         else:
             ann = annotate_frames(*(frame(k) for k in idx))

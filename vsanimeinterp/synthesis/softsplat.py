@@ -8,6 +8,15 @@ resolves occlusions without a depth network. The two warped frames are fused wit
 ``(1-t)`` and ``t`` times their splat coverage, so at ``t=0`` the output is frame 1 and at
 ``t=1`` frame 2. Pixels nothing landed on are filled by a coarse-to-fine normalised blur of
 the surrounding result (a cheap inpaint), falling back to the linear blend.
+
+The same splat also carries each pixel's motion, which gives for every target pixel the flow
+back to each frame ("flow reversal"); the frames are then backward-warped along it and fused
+with weights ``(1-t)`` and ``t`` times how well each frame reached the neighbourhood (its splat
+coverage over 5×5 pixels). The two estimates fail differently: forward splatting keeps pieces
+sharp but tears where a piece's flow is wrong and leaves isolated wrong pixels; backward
+warping cannot tear or leave holes but smears at occlusions. The output is their mean, which
+measured better than either on real animation (+0.36 dB on the development set, +0.17 dB on
+generated cartoons, README "How good, how fast").
 """
 
 from __future__ import annotations
@@ -20,7 +29,10 @@ import torch.nn.functional as F
 from ..ops.flow import backwarp
 from ..ops.splatting import splat
 
-ALPHA = 20.0  # softmax-splatting sharpness per unit of mean absolute RGB error (0..1 scale)
+#: Motion (pixels, largest of the flows at and landing on a pixel, over 3×3) up to which the
+#: output is the frame blend, and from which it is the motion-compensated estimate.
+STILL_MOTION = (0.75, 1.5)
+ALPHA = 10.0  # softmax-splatting sharpness per unit of mean absolute RGB error (0..1 scale)
 
 
 @dataclass
@@ -96,14 +108,49 @@ def render(state: PairState, t: float) -> torch.Tensor:
         return state.img1.clamp(0, 1)
     if t >= 1.0:
         return state.img2.clamp(0, 1)
-    acc1, n1 = splat(state.img1, state.flow12 * t, state.weight1)
-    acc2, n2 = splat(state.img2, state.flow21 * (1.0 - t), state.weight2)
-    num = (1.0 - t) * acc1 + t * acc2
-    den = (1.0 - t) * n1 + t * n2
-    valid = (den > 1e-10).to(num.dtype)
-    out = num / den.clamp_min(1e-10)
+    # One splat per frame moves its colours and, alongside, its flow back to it.
+    acc1, n1 = splat(torch.cat([state.img1, state.flow12 * -t], 1), state.flow12 * t,
+                     state.weight1)
+    acc2, n2 = splat(torch.cat([state.img2, state.flow21 * (t - 1.0)], 1),
+                     state.flow21 * (1.0 - t), state.weight2)
     blend = (1.0 - t) * state.img1 + t * state.img2
-    return _fill_holes(out, valid, blend).clamp(0, 1)
+    num = (1.0 - t) * acc1[:, :3] + t * acc2[:, :3]
+    den = (1.0 - t) * n1 + t * n2
+    forward = _fill_holes(num / den.clamp_min(1e-10), (den > 1e-10).to(num.dtype), blend)
+    to1, to2, backward = _reversed_warp(state, t, acc1[:, 3:], n1, acc2[:, 3:], n2)
+    out = 0.5 * (forward + backward)
+    # Under a pixel of motion, resampling costs more than it gains: the blend of two frames a
+    # fraction of a pixel apart is the in-between up to a fraction of their difference, and
+    # no flow is that exact. Motion is judged both where a pixel is (its own flows) and by
+    # what lands on it (the reversed flows), so a thin line crossing a still area counts.
+    motion = torch.maximum(
+        torch.maximum(state.flow12.norm(dim=1, keepdim=True),
+                      state.flow21.norm(dim=1, keepdim=True)),
+        torch.maximum(to1.norm(dim=1, keepdim=True) / t, to2.norm(dim=1, keepdim=True) / (1 - t)),
+    )
+    motion = F.max_pool2d(motion, 3, 1, 1)
+    still = ((STILL_MOTION[1] - motion) / (STILL_MOTION[1] - STILL_MOTION[0])).clamp(0, 1)
+    return (still * blend + (1 - still) * out).clamp(0, 1)
+
+
+def _reversed_warp(state: PairState, t: float, back1: torch.Tensor, n1: torch.Tensor,
+                   back2: torch.Tensor, n2: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Backward-warping estimate at ``t`` from the splatted flows (see the module docstring):
+    ``(flow to frame 1, flow to frame 2, image)``, N×2×H×W pixels and N×3×H×W.
+
+    Args:
+        back1, back2: N×2×H×W splatted (unnormalised) flows from time t to frame 1 / frame 2.
+        n1, n2: N×1×H×W their splat weights.
+    """
+    zero = torch.zeros_like(back1)
+    to1 = _fill_holes(back1 / n1.clamp_min(1e-10), (n1 > 1e-10).to(back1.dtype), zero)
+    to2 = _fill_holes(back2 / n2.clamp_min(1e-10), (n2 > 1e-10).to(back2.dtype), zero)
+    # A frame that reached nothing near a pixel probably does not show it (occlusion).
+    seen1 = F.avg_pool2d((n1 > 1e-10).to(back1.dtype), 5, 1, 2) + 1e-3
+    seen2 = F.avg_pool2d((n2 > 1e-10).to(back2.dtype), 5, 1, 2) + 1e-3
+    w1, w2 = (1.0 - t) * seen1, t * seen2
+    return to1, to2, (w1 * backwarp(state.img1, to1) + w2 * backwarp(state.img2, to2)) / (w1 + w2)
 
 
 def synthesize(
