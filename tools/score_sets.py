@@ -99,7 +99,8 @@ def main() -> None:
                     f"{m} {row[f'{m}_psnr']:.2f}" for m in preds), flush=True)
     before = {}
     if args.before:
-        before = {(r["set"], r["kind"], r["triplet"]): r for r in json.loads(args.before.read_text())}
+        earlier = json.loads(args.before.read_text())
+        before = {(r["set"], r["kind"], r["triplet"]): r for r in earlier}
     methods = [m for m in METHODS if f"{m}_psnr" in rows[0]]
     groups: dict[str, list[dict]] = {}
     for r in rows:

@@ -238,7 +238,8 @@ def select_triplets(
         idx = (start, start + gap, start + span)
         if any(_cut(thumb(k), thumb(k + 1)) for k in range(start, start + span)):
             result.cuts += 1
-        elif any(_held(thumb(idx[a]), thumb(idx[b]), hold_mean) for a, b in ((0, 1), (1, 2), (0, 2))):
+        elif any(_held(thumb(idx[a]), thumb(idx[b]), hold_mean)
+                 for a, b in ((0, 1), (1, 2), (0, 2))):
             result.held += 1
         else:
             ann = annotate_frames(*(frame(k) for k in idx))
