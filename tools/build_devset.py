@@ -99,13 +99,18 @@ def flatten(rgba: np.ndarray) -> np.ndarray:
     return np.rint(rgb * a + 255 * GREY * (1 - a)).astype(np.uint8)
 
 
+def _synfig() -> str:
+    synfig = shutil.which("synfig")
+    if synfig is None:
+        raise SystemExit("synfig is needed: apt-get install synfig")
+    return synfig
+
+
 def render_synfig(root: Path, scene: str, starts: range, out: Path) -> None:
     """Render frames ``s, s+1, s+2`` for each start into ``out/f.NNNN.png`` (RGB, flattened)."""
     if scene in RESERVED_SCENES:
         raise SystemExit(f"{scene} is reserved for held-out evaluation")
-    synfig = shutil.which("synfig")
-    if synfig is None:
-        raise SystemExit("synfig is needed: apt-get install synfig")
+    synfig = _synfig()
     out.mkdir(parents=True, exist_ok=True)
     sif = root / SYNFIG_DIR / f"{scene}.sif"
     for s in starts:
@@ -119,6 +124,93 @@ def render_synfig(root: Path, scene: str, starts: range, out: Path) -> None:
             path = out / f"f.{k:04d}.png"
             cv2.imwrite(str(path), cv2.cvtColor(
                 flatten(cv2.imread(str(path), cv2.IMREAD_UNCHANGED)), cv2.COLOR_RGB2BGR))
+
+
+# --- synfig art set in motion ------------------------------------------------------------
+
+
+def _value(kind: str, v: float | tuple[float, float]) -> str:
+    if kind == "vector":
+        return f"<vector><x>{v[0]:.6f}</x><y>{v[1]:.6f}</y></vector>"
+    return f'<{kind} value="{v:.6f}"/>'
+
+
+def motion_layer(type_: str, frames: int, **params: tuple) -> str:
+    """A synfig transform layer (``zoom``, ``rotate``, ``translate``, ``twirl``...) whose
+    parameters go linearly from their first to their second value over ``frames`` frames;
+    ``params``: name → (synfig type, start, end)."""
+    body = []
+    for name, (kind, start, end) in params.items():
+        if start == end:
+            value = _value(kind, start)
+        else:
+            value = (f'<animated type="{kind}">'
+                     f'<waypoint time="0f" before="linear" after="linear">{_value(kind, start)}'
+                     f'</waypoint><waypoint time="{frames}f" before="linear" after="linear">'
+                     f'{_value(kind, end)}</waypoint></animated>')
+        body.append(f'<param name="{name}">{value}</param>')
+    return f'<layer type="{type_}" active="true" version="0.1">{"".join(body)}</layer>'
+
+
+def animate_sif(text: str, layers: list[str], frames: int) -> str:
+    """A still synfig scene with ``layers`` on top (a transform layer moves everything under
+    it) and its end time set to ``frames``."""
+    end = text.rindex("</canvas>")
+    out = text[:end] + "".join(layers) + text[end:]
+    return re.sub(r'end-time="[^"]*"', f'end-time="{frames}f"', out, count=1)
+
+
+#: Still synfig-examples art set in motion by synfig's own transform layers: name → (kind,
+#: source scene, layers). 24 frames each; synfig renders every frame (outlines and
+#: anti-aliasing as drawn), only the camera-like motion is chosen here.
+MOVED_FRAMES = 24
+MOVED_SCENES = {
+    "head_zoom": ("moving_art", "headmo", [
+        motion_layer("zoom", MOVED_FRAMES, amount=("real", 0.0, 0.35),
+                     center=("vector", (0.0, 0.0), (0.0, 0.0))),
+        motion_layer("translate", MOVED_FRAMES,
+                     origin=("vector", (-0.8, 0.2), (0.6, -0.2))),
+    ]),
+    "eyes_drift": ("moving_art", "eyes", [
+        motion_layer("rotate", MOVED_FRAMES, origin=("vector", (0.0, 0.0), (0.0, 0.0)),
+                     amount=("angle", -12.0, 12.0)),
+        motion_layer("zoom", MOVED_FRAMES, amount=("real", 0.3, -0.2),
+                     center=("vector", (0.0, 0.0), (0.0, 0.0))),
+    ]),
+    "logo_spin": ("moving_art", "logo", [
+        motion_layer("rotate", MOVED_FRAMES, origin=("vector", (0.0, 0.0), (0.0, 0.0)),
+                     amount=("angle", 0.0, 60.0)),
+        motion_layer("zoom", MOVED_FRAMES, amount=("real", -0.4, 0.2),
+                     center=("vector", (0.0, 0.0), (0.0, 0.0))),
+    ]),
+    "japan_rays": ("moving_art", "japan", [
+        motion_layer("rotate", MOVED_FRAMES, origin=("vector", (0.0, 0.0), (0.0, 0.0)),
+                     amount=("angle", 0.0, 12.0)),
+    ]),
+    "text_twirl": ("moving_art", "warptext", [
+        motion_layer("twirl", MOVED_FRAMES, center=("vector", (0.0, 0.0), (0.0, 0.0)),
+                     radius=("real", 2.5, 2.5), rotations=("real", -0.5, 0.5)),
+        motion_layer("translate", MOVED_FRAMES,
+                     origin=("vector", (-0.5, 0.1), (0.5, -0.1))),
+    ]),
+}
+
+
+def render_moved(root: Path, scene: str, source: str, layers: list[str], out: Path) -> None:
+    """Render all frames of a still scene set in motion into ``out/f.NNNN.png``."""
+    if all((out / f"f.{k:04d}.png").exists() for k in range(MOVED_FRAMES)):
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    sif = out / f"{scene}.sif"
+    sif.write_text(animate_sif((root / SYNFIG_DIR / f"{source}.sif").read_text(), layers,
+                               MOVED_FRAMES - 1))
+    subprocess.run([_synfig(), str(sif), "-t", "png", "-q", "--begin-time", "0",
+                    "--end-time", str(MOVED_FRAMES - 1), "-o", str(out / "f.png")],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for k in range(MOVED_FRAMES):
+        path = out / f"f.{k:04d}.png"
+        cv2.imwrite(str(path), cv2.cvtColor(
+            flatten(cv2.imread(str(path), cv2.IMREAD_UNCHANGED)), cv2.COLOR_RGB2BGR))
 
 
 # --- sprites ------------------------------------------------------------------------------
@@ -278,6 +370,10 @@ def main() -> None:
     for scene, (kind, starts) in SYNFIG_SCENES.items():
         print(f"rendering {scene} ({len(starts)} windows)", file=sys.stderr)
         render_synfig(root, scene, starts, frames_dir / scene)
+        scenes.append((kind, frames_dir / scene, 3))
+    for scene, (kind, source, layers) in MOVED_SCENES.items():
+        print(f"rendering {scene} (from {source})", file=sys.stderr)
+        render_moved(root, scene, source, layers, frames_dir / scene)
         scenes.append((kind, frames_dir / scene, 3))
     for scene, (kind, back, actors) in sprite_scenes(root).items():
         folder = frames_dir / scene

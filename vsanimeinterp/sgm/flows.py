@@ -40,6 +40,7 @@ from .params import (
     MAX_JUMP_960,
     MAX_PIECE_FRACTION,
     MIN_PIECE_AREA,
+    PAN_MARGIN,
     PATCH_PRESET,
     REFINE_STEPS,
     WORK_PIXELS,
@@ -116,9 +117,15 @@ def _direction(
         for c in (g, affine_field(labels, fa.desc.centroid, p_g)):
             cands.append(c)
             errs.append(np.where(ok, piece_error(c), np.inf))
-    choice = np.stack(errs, 1).argmin(axis=1)
+    err = np.stack(errs, 1)
+    choice = err.argmin(axis=1)
     if pan is not None:
+        # A large piece keeps the pan unless the affine fit of its own dense flow explains
+        # it clearly better: a character filling the frame scales and turns, a background
+        # does not (and its samples, on occlusion edges, would mislead the fit).
+        own = forced & (err[:, 1] < PAN_MARGIN * err[:, 2])
         choice[forced] = 2
+        choice[own] = 1
     pick = np.take(choice.astype(np.uint8), labels)
     out = np.array(cands[0], np.float32)
     for c in range(1, len(cands)):
