@@ -28,5 +28,5 @@ AFFINE_NORM = 100.0  # pixels per unit of the centred coordinates in the affine 
 AFFINE_DAMP = 0.01  # ridge on the linear terms: small or thin pieces fall back to translation
 DENSE_HANDICAP = 1.15  # factor on the dense candidate's error in the per-piece choice
 GLOBAL_RANGE = 200  # largest camera pan searched, pixels
-PAN_MARGIN = 0.9  # a large piece takes its own affine motion when its error is below this × the pan's
+PAN_MARGIN = 0.75  # a large piece takes its own affine motion below this × the pan's error
 BACKGROUND_FRACTION = 0.05  # pieces above this share of the frame vote for the camera motion
