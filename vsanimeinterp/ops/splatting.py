@@ -72,17 +72,20 @@ def splat(
     x0i = x0.long() - target_origin[0]
     y0i = y0.long() - target_origin[1]
     gx1, gy1 = 1 - fx, 1 - fy
+    # A corner lands inside when its column and its row do; both are decided once per axis,
+    # and indices of corners outside are clamped to any pixel (their weight is zero).
+    out_x = ((x0i < 0) | (x0i >= w), (x0i < -1) | (x0i >= w - 1))
+    out_y = ((y0i < 0) | (y0i >= h), (y0i < -1) | (y0i >= h - 1))
+    col = (x0i.clamp(0, w - 1), (x0i + 1).clamp_(0, w - 1))
+    row = (y0i.clamp(0, h - 1).mul_(w), (y0i + 1).clamp_(0, h - 1).mul_(w))
     for dy, dx, bw in (
         (0, 0, gx1 * gy1),
         (0, 1, fx * gy1),
         (1, 0, gx1 * fy),
         (1, 1, fx * fy),
     ):
-        xi = x0i + dx if dx else x0i
-        yi = y0i + dy if dy else y0i
-        inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        wgt = (bw * base_w).masked_fill_(~inside, 0).reshape(n, 1, src_hw)
-        idx = (yi.clamp(0, h - 1) * w + xi.clamp(0, w - 1)).reshape(n, 1, src_hw)
+        wgt = (bw * base_w).masked_fill_(out_x[dx] | out_y[dy], 0).reshape(n, 1, src_hw)
+        idx = (row[dy] + col[dx]).reshape(n, 1, src_hw)
         acc.scatter_add_(2, idx.expand(n, c + 1, src_hw), vals * wgt)
     acc = acc.reshape(n, c + 1, h, w)
     return acc[:, :c].to(dtype), acc[:, c:].to(dtype)

@@ -78,7 +78,8 @@ def _direction(
     """
     labels, n = fa.seg.labels, fa.seg.n_pieces
     lab = labels.ravel()
-    fb_err = np.linalg.norm(dense + backwarp_hw2(dense_back, dense), axis=2)
+    back = dense + backwarp_hw2(dense_back, dense)
+    fb_err = cv2.magnitude(back[..., 0], back[..., 1])
     # Line pixels were merged into whichever piece is nearest, but an outline moves with the
     # object it encloses; they are left out of the piece statistics and get their flow from
     # the neighbour propagation afterwards.

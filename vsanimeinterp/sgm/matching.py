@@ -123,6 +123,14 @@ def describe(img: np.ndarray, labels: np.ndarray, n_pieces: int) -> PieceDescrip
     )
 
 
+def _pairwise(a: np.ndarray, b: np.ndarray, f: np.ufunc) -> np.ndarray:
+    """``sum_k f(a[i, k] - b[j, k])`` for every i, j: n1×n2 from n1×k and n2×k."""
+    out = f(a[:, None, 0] - b[None, :, 0])
+    for k in range(1, a.shape[1]):
+        out += f(a[:, None, k] - b[None, :, k])
+    return out
+
+
 def affinity(
     d1: PieceDescriptors,
     d2: PieceDescriptors,
@@ -151,16 +159,18 @@ def affinity(
     Returns:
         n1×n2 float64 affinity, higher is better.
     """
-    dc = np.linalg.norm(d1.lab_mean[:, None, :] - d2.lab_mean[None, :, :], axis=2)
-    ds = np.abs(d1.lab_std[:, None, :] - d2.lab_std[None, :, :]).sum(axis=2)
+    # Pairwise terms are summed one component at a time: the same sums in the same order as
+    # reducing n1×n2×k arrays, without materialising them (pieces number in the thousands).
+    dc = np.sqrt(_pairwise(d1.lab_mean, d2.lab_mean, np.square))
+    ds = _pairwise(d1.lab_std, d2.lab_std, np.abs)
     la1 = np.log(np.maximum(d1.area, 1.0))
     la2 = np.log(np.maximum(d2.area, 1.0))
     da = np.abs(la1[:, None] - la2[None, :])
     s1 = d1.shape / np.maximum(d1.shape[:, :2].sum(1, keepdims=True), 1e-12)
     s2 = d2.shape / np.maximum(d2.shape[:, :2].sum(1, keepdims=True), 1e-12)
-    dsh = np.abs(s1[:, None, :] - s2[None, :, :]).sum(axis=2)
+    dsh = _pairwise(s1, s2, np.abs)
     pred = d1.centroid if offset is None else d1.centroid + offset
-    dp = np.linalg.norm(pred[:, None, :] - d2.centroid[None, :, :], axis=2) / d1.diag
+    dp = np.sqrt(_pairwise(pred, d2.centroid, np.square)) / d1.diag
     cost = (
         dc / colour_scale
         + ds / spread_scale
@@ -170,11 +180,13 @@ def affinity(
     )
     aff = np.exp(-cost)
     if d1.extra is not None and d2.extra is not None:
-        inter = np.minimum(d1.extra[:, None, :], d2.extra[None, :, :]).sum(axis=2)
+        inter = np.minimum(d1.extra[:, None, 0], d2.extra[None, :, 0])
+        for k in range(1, d1.extra.shape[1]):
+            inter += np.minimum(d1.extra[:, None, k], d2.extra[None, :, k])
         aff = aff * inter
     ratio = np.exp(da)
     aff = aff - np.where(ratio > AREA_RATIO_LIMIT, ratio / AREA_RATIO_DIVISOR, 0.0)
-    raw = np.linalg.norm(d1.centroid[:, None, :] - d2.centroid[None, :, :], axis=2) / d1.diag
+    raw = np.sqrt(_pairwise(d1.centroid, d2.centroid, np.square)) / d1.diag
     aff = aff - np.where(raw > DIST_LIMIT, raw / DIST_DIVISOR, 0.0)
     return aff
 
