@@ -42,6 +42,7 @@ Usage: ``python tools/build_devset.py OUT [--cache DIR]``.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import shutil
 import subprocess
@@ -321,7 +322,7 @@ def stage_frame(back: np.ndarray, actors: list[Actor], n: int) -> np.ndarray:
 
 def sprite_scenes(root: Path) -> dict[str, tuple[str, np.ndarray, list[Actor]]]:
     """The sprite scenes: name → (kind, backdrop, actors)."""
-    cave = lambda name: cave_frames(root, name)  # noqa: E731
+    cave = functools.partial(cave_frames, root)
     plee = root / PLEE
     traps = root / PINGUS / "traps"
     field = backdrop(root / PINGUS / "worldmaps/tutorial_layer0.jpg", SPRITE_SIZE)

@@ -30,11 +30,10 @@ import numpy as np
 import torch
 import vapoursynth as vs
 
-from vsanimeinterp.cli.baselines import mvtools_clip
+from vsanimeinterp.cli.baselines import mvtools_midpoint
 from vsanimeinterp.engines.sgm import SGMEngine
 from vsanimeinterp.evaluation.dataset import find_triplets, load_image
 from vsanimeinterp.metrics import chamfer_distance, psnr8, to_uint8
-from vsanimeinterp.vsfilter.frames import clip_from_arrays
 
 METHODS = ("sgm", "mvtools", "blend")
 
@@ -46,12 +45,6 @@ def kinds_of(root: Path) -> dict[str, list]:
     if flat:
         return {root.name: find_triplets(root)}
     return {p.name: find_triplets(p) for p in subs}
-
-
-def mvtools_mid(f1: np.ndarray, f3: np.ndarray) -> np.ndarray:
-    rgb = clip_from_arrays([f1, f3], fps_num=24, fps_den=1, format=vs.RGB24)
-    fr = mvtools_clip(rgb, 2).get_frame(1)
-    return np.stack([np.asarray(fr[p]) for p in range(3)], axis=2).copy()
 
 
 def paired(a: list[float], b: list[float]) -> str:
@@ -86,7 +79,7 @@ def main() -> None:
                 preds = {"sgm": to_uint8(mid), "blend": to_uint8(0.5 * (f1 + f3))}
                 if not args.no_mvtools:
                     c0 = time.process_time()
-                    preds["mvtools"] = mvtools_mid(to_uint8(f1), to_uint8(f3))
+                    preds["mvtools"] = mvtools_midpoint(to_uint8(f1), to_uint8(f3))
                     mv_cpu = time.process_time() - c0
                 row = {"set": name, "kind": kind, "triplet": tr.name, "sgm_cpu": sgm_cpu}
                 if not args.no_mvtools:

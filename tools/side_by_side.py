@@ -17,13 +17,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import vapoursynth as vs
 
-from vsanimeinterp.cli.baselines import mvtools_clip
+from vsanimeinterp.cli.baselines import mvtools_midpoint
 from vsanimeinterp.engines.sgm import SGMEngine
 from vsanimeinterp.evaluation.dataset import find_triplets, load_image
 from vsanimeinterp.metrics import psnr8, to_uint8
-from vsanimeinterp.vsfilter.frames import clip_from_arrays, clip_to_arrays
 
 
 def main() -> None:
@@ -39,8 +37,7 @@ def main() -> None:
     engine = SGMEngine()
     a, b = (engine.prepare_frame(np.ascontiguousarray(f.transpose(2, 0, 1))) for f in (f1, f3))
     sgm = to_uint8(engine.render(engine.prepare_pair(a, b), 0.5).transpose(1, 2, 0))
-    pair = clip_from_arrays([to_uint8(f1), to_uint8(f3)], format=vs.RGB24)
-    mv = to_uint8(clip_to_arrays(mvtools_clip(pair, 2)[1])[0])
+    mv = mvtools_midpoint(to_uint8(f1), to_uint8(f3))
     truth = to_uint8(f2)
     panels = [("truth", truth), (args.label, sgm), ("MVTools", mv),
               ("blend", to_uint8(0.5 * (f1 + f3)))]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["blend_clip", "has_mvtools", "mvtools_clip"]
+__all__ = ["blend_clip", "has_mvtools", "mvtools_clip", "mvtools_midpoint"]
 
 # Analyse settings encoders use for FlowFPS: 16-pixel blocks overlapping by half, and
 # exhaustive search (3) in the default radius.
@@ -65,3 +65,16 @@ def mvtools_clip(clip: Any, factor: int) -> Any:
     out = core.mv.FlowFPS(work, sup, backward, forward,
                           num=clip.fps.numerator * factor, den=clip.fps.denominator)
     return core.resize.Bicubic(out, format=clip.format.id, matrix_in_s="709") if rgb else out
+
+
+def mvtools_midpoint(frame1: Any, frame2: Any) -> Any:
+    """MVTools' in-between at t = 0.5 of two H×W×3 uint8 RGB frames, as H×W×3 uint8 RGB:
+    the 2-frame clip through :func:`mvtools_clip` (factor 2), output frame 1."""
+    import numpy as np
+    import vapoursynth as vs
+
+    from ..vsfilter.frames import clip_from_arrays
+
+    pair = clip_from_arrays([frame1, frame2], fps_num=24, fps_den=1, format=vs.RGB24)
+    frame = mvtools_clip(pair, 2).get_frame(1)
+    return np.stack([np.asarray(frame[p]) for p in range(3)], axis=2).copy()
