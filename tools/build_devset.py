@@ -111,20 +111,23 @@ def render_synfig(root: Path, scene: str, starts: range, out: Path) -> None:
     """Render frames ``s, s+1, s+2`` for each start into ``out/f.NNNN.png`` (RGB, flattened)."""
     if scene in RESERVED_SCENES:
         raise SystemExit(f"{scene} is reserved for held-out evaluation")
-    synfig = _synfig()
     out.mkdir(parents=True, exist_ok=True)
     sif = root / SYNFIG_DIR / f"{scene}.sif"
     for s in starts:
-        if all((out / f"f.{k:04d}.png").exists() for k in range(s, s + 3)):
-            continue
-        # synfig names a range's frames f.NNNN.png; begin/end are frame numbers here.
-        subprocess.run([synfig, str(sif), "-t", "png", "-q", "--begin-time", str(s),
-                        "--end-time", str(s + 2), "-o", str(out / "f.png")], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for k in range(s, s + 3):
-            path = out / f"f.{k:04d}.png"
-            cv2.imwrite(str(path), cv2.cvtColor(
-                flatten(cv2.imread(str(path), cv2.IMREAD_UNCHANGED)), cv2.COLOR_RGB2BGR))
+        if not all((out / f"f.{k:04d}.png").exists() for k in range(s, s + 3)):
+            _render_range(sif, s, s + 2, out)
+
+
+def _render_range(sif: Path, first: int, last: int, out: Path) -> None:
+    """synfig frames ``first..last`` of ``sif`` as ``out/f.NNNN.png``, flattened to RGB."""
+    # synfig names a range's frames f.NNNN.png; begin/end are frame numbers here.
+    subprocess.run([_synfig(), str(sif), "-t", "png", "-q", "--begin-time", str(first),
+                    "--end-time", str(last), "-o", str(out / "f.png")], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for k in range(first, last + 1):
+        path = out / f"f.{k:04d}.png"
+        cv2.imwrite(str(path), cv2.cvtColor(
+            flatten(cv2.imread(str(path), cv2.IMREAD_UNCHANGED)), cv2.COLOR_RGB2BGR))
 
 
 # --- synfig art set in motion ------------------------------------------------------------
@@ -205,13 +208,7 @@ def render_moved(root: Path, scene: str, source: str, layers: list[str], out: Pa
     sif = out / f"{scene}.sif"
     sif.write_text(animate_sif((root / SYNFIG_DIR / f"{source}.sif").read_text(), layers,
                                MOVED_FRAMES - 1))
-    subprocess.run([_synfig(), str(sif), "-t", "png", "-q", "--begin-time", "0",
-                    "--end-time", str(MOVED_FRAMES - 1), "-o", str(out / "f.png")],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for k in range(MOVED_FRAMES):
-        path = out / f"f.{k:04d}.png"
-        cv2.imwrite(str(path), cv2.cvtColor(
-            flatten(cv2.imread(str(path), cv2.IMREAD_UNCHANGED)), cv2.COLOR_RGB2BGR))
+    _render_range(sif, 0, MOVED_FRAMES - 1, out)
 
 
 # --- sprites ------------------------------------------------------------------------------

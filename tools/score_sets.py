@@ -41,7 +41,7 @@ METHODS = ("sgm", "mvtools", "blend")
 def kinds_of(root: Path) -> dict[str, list]:
     """Triplets of a set, grouped by kind (one group named after the folder if flat)."""
     subs = sorted(p for p in root.iterdir() if p.is_dir())
-    flat = [p for p in subs if (p / "frame1.png").exists() or any(p.glob("frame1.*"))]
+    flat = [p for p in subs if any(p.glob("frame1.*"))]
     if flat:
         return {root.name: find_triplets(root)}
     return {p.name: find_triplets(p) for p in subs}

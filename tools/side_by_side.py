@@ -22,6 +22,7 @@ from vsanimeinterp.cli.baselines import mvtools_midpoint
 from vsanimeinterp.engines.sgm import SGMEngine
 from vsanimeinterp.evaluation.dataset import find_triplets, load_image
 from vsanimeinterp.metrics import psnr8, to_uint8
+from vsanimeinterp.visualize import save_png, side_by_side
 
 
 def main() -> None:
@@ -39,23 +40,16 @@ def main() -> None:
     sgm = to_uint8(engine.render(engine.prepare_pair(a, b), 0.5).transpose(1, 2, 0))
     mv = mvtools_midpoint(to_uint8(f1), to_uint8(f3))
     truth = to_uint8(f2)
-    panels = [("truth", truth), (args.label, sgm), ("MVTools", mv),
-              ("blend", to_uint8(0.5 * (f1 + f3)))]
-    out = []
-    for name, img in panels:
-        text = name if name == "truth" else f"{name} {psnr8(img, truth):.2f} dB"
-        if args.crop:
-            x, y, w, h = map(int, args.crop.split(","))
-            img = img[y:y + h, x:x + w]
-        img = cv2.resize(img, None, fx=args.zoom, fy=args.zoom, interpolation=cv2.INTER_NEAREST)
-        img = np.ascontiguousarray(img)
-        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
-        cv2.rectangle(img, (0, 0), (tw + 10, th + 10), (0, 0, 0), -1)
-        cv2.putText(img, text, (5, th + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
-                    cv2.LINE_AA)
-        out.append(img)
-        out.append(np.full((img.shape[0], 4, 3), 255, np.uint8))
-    cv2.imwrite(str(args.out), cv2.cvtColor(np.hstack(out[:-1]), cv2.COLOR_RGB2BGR))
+    panels = [truth, sgm, mv, to_uint8(0.5 * (f1 + f3))]
+    names = (args.label, "MVTools", "blend")
+    labels = ["truth"] + [f"{name} {psnr8(img, truth):.2f} dB"
+                          for name, img in zip(names, panels[1:], strict=True)]
+    if args.crop:
+        x, y, w, h = map(int, args.crop.split(","))
+        panels = [img[y:y + h, x:x + w] for img in panels]
+    panels = [cv2.resize(img, None, fx=args.zoom, fy=args.zoom,
+                         interpolation=cv2.INTER_NEAREST) for img in panels]
+    save_png(args.out, side_by_side(panels, labels))
 
 
 if __name__ == "__main__":
