@@ -77,6 +77,33 @@ def resize_bilinear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return rows[..., r0, :] * rw0[:, None] + rows[..., r1, :] * rw1[:, None]
 
 
+def resize_bilinear_at(x: torch.Tensor, size: tuple[int, int], points: torch.Tensor
+                       ) -> torch.Tensor:
+    """Values of ``resize_bilinear(x, size)`` at a few points only, without the full image.
+
+    Args:
+        x: N×C×H×W.
+        size: (h, w) of the resized image.
+        points: P×3 long (batch item, row, column) in the resized image.
+
+    Returns:
+        P×C in ``x``'s dtype.
+    """
+    height, width = x.shape[-2:]
+    c0, c1, cw0, cw1 = _axis_taps(width, size[1], x.dtype, x.device)
+    r0, r1, rw0, rw1 = _axis_taps(height, size[0], x.dtype, x.device)
+    k, r, c = points.unbind(1)
+    flat = x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
+    base = k * (height * width)
+
+    def tap(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        return flat[base + rows * width + cols]
+
+    top = tap(r0[r], c0[c]) * cw0[c, None] + tap(r0[r], c1[c]) * cw1[c, None]
+    bottom = tap(r1[r], c0[c]) * cw0[c, None] + tap(r1[r], c1[c]) * cw1[c, None]
+    return top * rw0[r, None] + bottom * rw1[r, None]
+
+
 def resize_flow(flow: torch.Tensor, size: tuple[int, int], mode: str = "bilinear"
                 ) -> torch.Tensor:
     """Resize an N×2×H×W flow in pixels to N×2×h×w in pixels of the new size.

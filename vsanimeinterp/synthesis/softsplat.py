@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..ops.flow import backwarp
+from ..ops.flow import backwarp, resize_bilinear_at
 from ..ops.splatting import splat
+from . import fusion
 
 #: Motion (pixels, largest of the flows at and landing on a pixel, over 3×3) up to which the
 #: output is the frame blend, and from which it is the motion-compensated estimate.
@@ -37,6 +38,7 @@ class PairState:
     Attributes:
         img1, img2: N×3×H×W float32 frames in [0, 1].
         flow12, flow21: N×2×H×W float32 flows in pixels.
+        err1, err2: N×1×H×W mean absolute RGB error (0..1) of each pixel's own flow.
         weight1, weight2: N×1×H×W softmax-splatting weights ``exp(Z)`` in (0, 1].
     """
 
@@ -44,6 +46,8 @@ class PairState:
     img2: torch.Tensor
     flow12: torch.Tensor
     flow21: torch.Tensor
+    err1: torch.Tensor
+    err2: torch.Tensor
     weight1: torch.Tensor
     weight2: torch.Tensor
 
@@ -63,12 +67,12 @@ def prepare_pair(
     i2 = img2.float()
     f12 = flow12.float()
     f21 = flow21.float()
-    z1 = -alpha * (i1 - backwarp(i2, f12)).abs().mean(dim=1, keepdim=True)
-    z2 = -alpha * (i2 - backwarp(i1, f21)).abs().mean(dim=1, keepdim=True)
+    e1 = (i1 - backwarp(i2, f12)).abs().mean(dim=1, keepdim=True)
+    e2 = (i2 - backwarp(i1, f21)).abs().mean(dim=1, keepdim=True)
     # Clamping Z keeps the weights of badly matched pixels representable, so a target only
     # they reach still counts as covered (softmax weights are relative per target anyway).
-    return PairState(i1, i2, f12, f21, torch.exp(z1.clamp_min(-20.0)),
-                     torch.exp(z2.clamp_min(-20.0)))
+    return PairState(i1, i2, f12, f21, e1, e2, torch.exp((-alpha * e1).clamp_min(-20.0)),
+                     torch.exp((-alpha * e2).clamp_min(-20.0)))
 
 
 def _fill_holes(img: torch.Tensor, valid: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
@@ -82,51 +86,155 @@ def _fill_holes(img: torch.Tensor, valid: torch.Tensor, fallback: torch.Tensor) 
     if bool(valid.all()):
         return img
     # Halving pyramid of the valid data (sum and weight); each level doubles the reach.
-    levels = [(img * valid, valid)]
-    while min(levels[-1][0].shape[-2:]) > 1 and len(levels) < 10:
-        a, s = levels[-1]
-        levels.append((F.avg_pool2d(a, 2, ceil_mode=True), F.avg_pool2d(s, 2, ceil_mode=True)))
+    levels = [(F.avg_pool2d(img * valid, 2, ceil_mode=True),
+               F.avg_pool2d(valid, 2, ceil_mode=True))]
+    while min(levels[-1][0].shape[-2:]) > 1 and len(levels) < 9:
         # Once a level has data everywhere, coarser ones would never be read.
         if bool((levels[-1][1] > 1e-6).all()):
             break
+        a, s = levels[-1]
+        levels.append((F.avg_pool2d(a, 2, ceil_mode=True), F.avg_pool2d(s, 2, ceil_mode=True)))
     a, s = levels[-1]
     est = F.interpolate(fallback, size=a.shape[-2:], mode="area")
     est = torch.where(s > 1e-6, a / s.clamp_min(1e-6), est)
-    # Going up one level at a time keeps the cost at about two full-resolution passes: a
+    # Going up one level at a time keeps the cost at about half a full-resolution pass: a
     # pixel with data at a level takes its average there, the others the coarser estimate.
     for a, s in reversed(levels[:-1]):
         up = F.interpolate(est, size=a.shape[-2:], mode="bilinear", align_corners=False)
         est = torch.where(s > 1e-6, a / s.clamp_min(1e-6), up)
-    return torch.where(valid > 0, img, est)
+    # At full resolution only the holes need the upsampled estimate.
+    holes = torch.nonzero(valid[:, 0] == 0)
+    out = img.clone()
+    out.permute(0, 2, 3, 1)[holes.unbind(1)] = resize_bilinear_at(est, img.shape[-2:], holes)
+    return out
 
 
-def render(state: PairState, t: float) -> torch.Tensor:
-    """Synthesise the frame at time ``t`` in [0, 1]: N×3×H×W float32 clamped to [0, 1]."""
-    if t <= 0.0:
-        return state.img1.clamp(0, 1)
-    if t >= 1.0:
-        return state.img2.clamp(0, 1)
-    # Each pixel carries its motion length along, so every target knows how fast what
-    # landed on it moves.
+@dataclass
+class Layers:
+    """What splatting both frames to time ``t`` produces (N×C×H×W, before the stillness rule).
+
+    Attributes:
+        fused: coverage-weighted mean of both warped frames, holes inpainted (3 channels).
+        sum1, sum2: each side's splatted colour before normalisation (3 channels).
+        blend: ``(1-t)·frame1 + t·frame2`` (3 channels).
+        cover1, cover2: splat coverage per side, 0 in holes (1 channel).
+        err1, err2: mean photometric error (RGB 0..1) of what landed, per side (1 channel).
+        motion1, motion2: flow length (pixels) of what landed, per side (1 channel).
+        still: weight of the frame blend in the output, 0..1 (1 channel).
+    """
+
+    fused: torch.Tensor
+    sum1: torch.Tensor
+    sum2: torch.Tensor
+    blend: torch.Tensor
+    cover1: torch.Tensor
+    cover2: torch.Tensor
+    err1: torch.Tensor
+    err2: torch.Tensor
+    motion1: torch.Tensor
+    motion2: torch.Tensor
+    still: torch.Tensor
+
+
+def splat_layers(state: PairState, t: float) -> Layers:
+    """Splat both frames to time ``t`` in (0, 1) and derive the stillness weight."""
+    # Each pixel carries its motion length and photometric error along, so every target
+    # knows how fast and how reliably what landed on it moves.
     len12 = _length2(state.flow12).sqrt_()
     len21 = _length2(state.flow21).sqrt_()
-    acc1, n1 = splat(torch.cat([state.img1, len12], 1), state.flow12 * t, state.weight1)
-    acc2, n2 = splat(torch.cat([state.img2, len21], 1), state.flow21 * (1.0 - t), state.weight2)
+    acc1, n1 = splat(torch.cat([state.img1, len12, state.err1], 1), state.flow12 * t,
+                     state.weight1)
+    acc2, n2 = splat(torch.cat([state.img2, len21, state.err2], 1),
+                     state.flow21 * (1.0 - t), state.weight2)
+    d1, d2 = n1.clamp_min(1e-10), n2.clamp_min(1e-10)
     blend = (1.0 - t) * state.img1 + t * state.img2
     num = (1.0 - t) * acc1[:, :3] + t * acc2[:, :3]
     den = (1.0 - t) * n1 + t * n2
-    valid = (den > 1e-10).to(num.dtype)
-    out = _fill_holes(num / den.clamp_min(1e-10), valid, blend)
+    valid = den > 1e-10
+    fused = _fill_holes(num / den.clamp_min(1e-10), valid.to(num.dtype), blend)
     # Under a pixel of motion, resampling costs more than it gains: the blend of two frames a
     # fraction of a pixel apart is the in-between up to a fraction of their difference, and
     # no flow is that exact. Motion is judged both where a pixel is (its own flows) and by
     # what lands on it, so a thin line crossing a still area counts; holes are disocclusions,
     # next to motion by definition.
-    landed = torch.maximum(acc1[:, 3:] / n1.clamp_min(1e-10), acc2[:, 3:] / n2.clamp_min(1e-10))
-    motion = torch.maximum(torch.maximum(len12, len21), landed)
-    motion = _max3(motion.masked_fill_(valid == 0, float("inf")))
+    motion1, motion2 = acc1[:, 3:4] / d1, acc2[:, 3:4] / d2
+    motion = torch.maximum(torch.maximum(len12, len21), torch.maximum(motion1, motion2))
+    motion = _max3(motion.masked_fill_(~valid, float("inf")))
     still = ((STILL_MOTION[1] - motion) / (STILL_MOTION[1] - STILL_MOTION[0])).clamp_(0, 1)
-    return (still * blend + (1 - still) * out).clamp(0, 1)
+    return Layers(fused, acc1[:, :3], acc2[:, :3], blend, n1, n2, acc1[:, 4:5] / d1,
+                  acc2[:, 4:5] / d2, motion1, motion2, still)
+
+
+#: Candidates closer than this (RGB 0..1) come out the same whatever the fusion weights, so
+#: only pixels where they differ more are fused.
+FUSE_SPREAD = 0.5 / 255
+
+
+def fusion_inputs(
+    state: PairState, layers: Layers, k: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Candidates and cues of the pixels of batch item ``k`` where fusion matters: not pure
+    blend, and the candidates differ by more than :data:`FUSE_SPREAD`.
+
+    Returns:
+        ``(index, cands, cues)``: P flat pixel indices into H×W, K×3×P candidates in
+        :data:`~.fusion.CANDIDATES` order and P×F cues (:data:`~.fusion.FEATURES`).
+    """
+    index = torch.nonzero(layers.still[k, 0].flatten() < 1.0).squeeze(1)
+
+    def at(x: torch.Tensor) -> torch.Tensor:  # C×H×W → C×P
+        return x[k].flatten(1).index_select(1, index)
+
+    fused, blend, cover1, cover2 = at(layers.fused), at(layers.blend), at(layers.cover1), at(
+        layers.cover2)
+    # Where only one side covers a pixel, the other side's estimate is the fused one; the
+    # network knows which side covered what.
+    warp1 = torch.where(cover1 > 1e-10, at(layers.sum1) / cover1.clamp_min(1e-10), fused)
+    warp2 = torch.where(cover2 > 1e-10, at(layers.sum2) / cover2.clamp_min(1e-10), fused)
+    four = (fused, warp1, warp2, blend)
+    hi = torch.maximum(torch.maximum(four[0], four[1]), torch.maximum(four[2], four[3]))
+    lo = torch.minimum(torch.minimum(four[0], four[1]), torch.minimum(four[2], four[3]))
+    keep = torch.nonzero((hi - lo).amax(0) > FUSE_SPREAD).squeeze(1)
+    index = index[keep]
+    fused, blend, warp1, warp2, cover1, cover2 = (x[:, keep] for x in (
+        fused, blend, warp1, warp2, cover1, cover2))
+
+    cands = torch.stack([fused, warp1, warp2, blend])
+    cue = fusion.cues(
+        cover1[0], cover2[0], at(layers.err1)[0], at(layers.err2)[0], at(layers.motion1)[0],
+        at(layers.motion2)[0], cands, at(state.img1), at(state.img2), at(layers.still)[0])
+    return index, cands, cue
+
+
+@torch.no_grad()
+def render(state: PairState, t: float, net: fusion.FusionNet | None = None,
+           learned: bool = True) -> torch.Tensor:
+    """Synthesise the frame at time ``t`` in [0, 1]: N×3×H×W float32 clamped to [0, 1].
+
+    Args:
+        state: from :func:`prepare_pair`.
+        t: time, 0 = frame 1.
+        net: fusion network; the shipped one by default.
+        learned: False gives the classical output (coverage-weighted mean of both warps)
+            instead of the learned fusion of the candidates.
+    """
+    if t <= 0.0:
+        return state.img1.clamp(0, 1)
+    if t >= 1.0:
+        return state.img2.clamp(0, 1)
+    layers = splat_layers(state, t)
+    out = layers.fused
+    if learned:
+        net = net if net is not None else fusion.default_net(out.device)
+        out = out.clone()
+        prior = fusion.prior_logits(t, out.device)
+        for k in range(out.shape[0]):
+            index, cands, cue = fusion_inputs(state, layers, k)
+            if index.numel():
+                wgt = torch.softmax(net(cue) + prior, dim=1).T
+                out[k].flatten(1)[:, index] = (wgt[:, None] * cands).sum(0).to(out.dtype)
+    still = layers.still
+    return (still * layers.blend + (1 - still) * out).clamp(0, 1)
 
 
 def _max3(x: torch.Tensor) -> torch.Tensor:
