@@ -99,9 +99,12 @@ def cues(
 
 @functools.cache
 def _load(device: str) -> FusionNet:
-    net = FusionNet()
-    net.load_state_dict(torch.load(WEIGHTS_FILE, map_location="cpu", weights_only=True))
-    return net.eval().to(device)
+    # Normal tensors even when first asked for under inference_mode (as the engine renders),
+    # so later calls outside it work; no gradients, the weights are fixed.
+    with torch.inference_mode(False):
+        net = FusionNet()
+        net.load_state_dict(torch.load(WEIGHTS_FILE, map_location="cpu", weights_only=True))
+        return net.eval().requires_grad_(False).to(device)
 
 
 def default_net(device: torch.device) -> FusionNet:

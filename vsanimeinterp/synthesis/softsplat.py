@@ -9,6 +9,12 @@ resolves occlusions without a depth network. The two warped frames are fused wit
 ``t=1`` frame 2. Pixels nothing landed on are filled by a coarse-to-fine normalised blur of
 the surrounding result (a cheap inpaint), falling back to the linear blend.
 
+That coverage-weighted mean is one of four candidates per pixel; the others are each warped
+frame alone and the frame blend. Where they differ, a tiny per-pixel network
+(:mod:`.fusion`) weighs them from the splatting's own cues (coverage, photometric error and
+motion of what landed, disagreement); ``render(..., learned=False)`` gives the classical
+output.
+
 Where the motion at a pixel (its own flows and those of what lands on it) is under a pixel,
 the output is the frame blend: resampling a picture that hardly moves costs more than it gains
 (see :data:`STILL_MOTION`).
