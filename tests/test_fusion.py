@@ -80,7 +80,7 @@ def test_fusion_inputs_only_where_candidates_differ(triplets) -> None:
     p = index.numel()
     assert 0 < p < layers.still.numel()
     assert cands.shape == (len(fusion.CANDIDATES), 3, p)
-    assert cue.shape == (p, len(fusion.FEATURES)) and torch.isfinite(cue).all()
+    assert cue.shape == (len(fusion.FEATURES), p) and torch.isfinite(cue).all()
     assert bool((layers.still.flatten()[index] < 1).all())
     spread = (cands.amax(0) - cands.amin(0)).amax(0)
     assert bool((spread > softsplat.FUSE_SPREAD).all())

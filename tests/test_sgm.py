@@ -12,6 +12,7 @@ import torch
 from conftest import REPO
 
 from vsanimeinterp.metrics import psnr8
+from vsanimeinterp.ops.flow import backwarp_hw2
 from vsanimeinterp.sgm import pair_flows, prepare_frame, sgm_flows, work_size_for
 from vsanimeinterp.sgm.matching import affinity, describe, mutual_match, rank_sum
 from vsanimeinterp.sgm.segmentation import segment
@@ -194,3 +195,16 @@ def test_wide_short_frames_do_not_crash_the_process() -> None:
                             timeout=300, check=False, cwd=REPO)
     assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
     assert result.stdout.strip() == "ok"
+
+
+def test_backwarp_of_a_broadcast_flow_is_the_remap_of_the_full_flow() -> None:
+    """The camera-pan candidate takes warpAffine; it must give remap's exact bits."""
+    rng = np.random.default_rng(4)
+    for h, w in ((540, 960), (37, 61)):
+        img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        for _ in range(60):
+            pan = rng.uniform(-70, 70, 2).astype(np.float32)
+            pan[0] = np.float32(round(pan[0] * 32) / 32 + 1 / 64)  # half-way cases too
+            full = np.ascontiguousarray(np.broadcast_to(pan, (h, w, 2)))
+            assert np.array_equal(backwarp_hw2(img, np.broadcast_to(pan, (h, w, 2))),
+                                  backwarp_hw2(img, full))

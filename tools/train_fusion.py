@@ -107,8 +107,8 @@ def samples(tr: Triplet, per_dir: int, rng: np.random.Generator) -> list[list[to
         pixels = index[rows]
         still = layers.still[0, 0].flatten()[pixels]
         scale = index.numel() / rows.numel() / (truth.numel() * (mse + 1e-7))
-        values = (cue[rows], cands[:, :, rows].permute(2, 0, 1), truth[0].flatten(1)[:, pixels].T,
-                  still, torch.full((rows.numel(),), scale))
+        values = (cue[:, rows].T, cands[:, :, rows].permute(2, 0, 1),
+                  truth[0].flatten(1)[:, pixels].T, still, torch.full((rows.numel(),), scale))
         for lst, val in zip(parts, values, strict=True):
             lst.append(val)
     return parts

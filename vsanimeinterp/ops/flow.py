@@ -143,6 +143,13 @@ def pixel_grid_hw2(height: int, width: int) -> np.ndarray:
 def backwarp_hw2(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Sample an H×W(×C) image at ``x + flow`` (H×W×2 pixels), bilinear, edges replicated."""
     h, w = flow.shape[:2]
+    if flow.strides[0] == 0 and flow.strides[1] == 0:
+        # A broadcast flow (the camera pan) is one translation: warpAffine samples the same
+        # fixed-point positions as remap (the same bits, tests/test_sgm.py) about 3× faster.
+        dx, dy = (float(v) for v in np.asarray(flow[0, 0], np.float32))
+        return cv2.warpAffine(img, np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]), (w, h),
+                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
     coords = cv2.add(np.ascontiguousarray(flow, np.float32), pixel_grid_hw2(h, w))
     return cv2.remap(img, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 

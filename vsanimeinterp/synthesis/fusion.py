@@ -64,6 +64,14 @@ def prior_logits(t: float, device: torch.device | None = None) -> torch.Tensor:
     return torch.tensor([0.0, a, b, 0.0], device=device)
 
 
+def candidate_weights(logits: torch.Tensor) -> torch.Tensor:
+    """Softmax of P×K logits over the candidates, returned K×P (the layout the candidates
+    are in); about twice as fast on the CPU as ``torch.softmax(logits, 1)``."""
+    k_by_p = logits.T.contiguous()
+    e = (k_by_p - k_by_p.amax(0)).exp_()
+    return e.div_(e.sum(0))
+
+
 def cues(
     cover1: torch.Tensor, cover2: torch.Tensor, err1: torch.Tensor, err2: torch.Tensor,
     motion1: torch.Tensor, motion2: torch.Tensor, cands: torch.Tensor, frame1: torch.Tensor,
@@ -80,7 +88,8 @@ def cues(
         still: P weight of the frame blend (0..1) from the stillness rule.
 
     Returns:
-        P×F float32 in :data:`FEATURES` order, scaled to about unit range.
+        F×P float32 in :data:`FEATURES` order, scaled to about unit range (pass ``cues.T``
+        to the network: that layout is the fastest to build and to multiply).
     """
     def mad(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return (a - b).abs().mean(dim=0) * 10.0
@@ -94,7 +103,7 @@ def cues(
         torch.log1p(motion1 * has1), torch.log1p(motion2 * has2),
         mad(warp1, warp2), mad(warp1, blend), mad(warp2, blend), mad(frame1, frame2),
         mad(fused, 0.5 * (warp1 + warp2)), torch.maximum(has1, has2), still,
-    ], dim=1)
+    ])
 
 
 @functools.cache

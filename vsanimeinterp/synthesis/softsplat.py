@@ -184,7 +184,7 @@ def fusion_inputs(
 
     Returns:
         ``(index, cands, cues)``: P flat pixel indices into H×W, K×3×P candidates in
-        :data:`~.fusion.CANDIDATES` order and P×F cues (:data:`~.fusion.FEATURES`).
+        :data:`~.fusion.CANDIDATES` order and F×P cues (:data:`~.fusion.FEATURES`).
     """
     index = torch.nonzero(layers.still[k, 0].flatten() < 1.0).squeeze(1)
 
@@ -202,7 +202,7 @@ def fusion_inputs(
     lo = torch.minimum(torch.minimum(four[0], four[1]), torch.minimum(four[2], four[3]))
     keep = torch.nonzero((hi - lo).amax(0) > FUSE_SPREAD).squeeze(1)
     index = index[keep]
-    fused, blend, warp1, warp2, cover1, cover2 = (x[:, keep] for x in (
+    fused, blend, warp1, warp2, cover1, cover2 = (x.index_select(1, keep) for x in (
         fused, blend, warp1, warp2, cover1, cover2))
 
     cands = torch.stack([fused, warp1, warp2, blend])
@@ -237,7 +237,7 @@ def render(state: PairState, t: float, net: fusion.FusionNet | None = None,
         for k in range(out.shape[0]):
             index, cands, cue = fusion_inputs(state, layers, k)
             if index.numel():
-                wgt = torch.softmax(net(cue) + prior, dim=1).T
+                wgt = fusion.candidate_weights(net(cue.T) + prior)
                 out[k].flatten(1)[:, index] = (wgt[:, None] * cands).sum(0).to(out.dtype)
     still = layers.still
     return (still * layers.blend + (1 - still) * out).clamp(0, 1)
