@@ -121,22 +121,20 @@ class Layers:
 
     Attributes:
         fused: coverage-weighted mean of both warped frames, holes inpainted (3 channels).
-        sum1, sum2: each side's splatted colour before normalisation (3 channels).
         blend: ``(1-t)·frame1 + t·frame2`` (3 channels).
+        sums1, sums2: each side's splat sums before normalisation (5 channels: RGB, flow
+            length in pixels, photometric error 0..1).
         cover1, cover2: splat coverage per side, 0 in holes (1 channel).
-        err1, err2: mean photometric error (RGB 0..1) of what landed, per side (1 channel).
         motion1, motion2: flow length (pixels) of what landed, per side (1 channel).
         still: weight of the frame blend in the output, 0..1 (1 channel).
     """
 
     fused: torch.Tensor
-    sum1: torch.Tensor
-    sum2: torch.Tensor
     blend: torch.Tensor
+    sums1: torch.Tensor
+    sums2: torch.Tensor
     cover1: torch.Tensor
     cover2: torch.Tensor
-    err1: torch.Tensor
-    err2: torch.Tensor
     motion1: torch.Tensor
     motion2: torch.Tensor
     still: torch.Tensor
@@ -167,8 +165,7 @@ def splat_layers(state: PairState, t: float) -> Layers:
     motion = torch.maximum(torch.maximum(len12, len21), torch.maximum(motion1, motion2))
     motion = _max3(motion.masked_fill_(~valid, float("inf")))
     still = ((STILL_MOTION[1] - motion) / (STILL_MOTION[1] - STILL_MOTION[0])).clamp_(0, 1)
-    return Layers(fused, acc1[:, :3], acc2[:, :3], blend, n1, n2, acc1[:, 4:5] / d1,
-                  acc2[:, 4:5] / d2, motion1, motion2, still)
+    return Layers(fused, blend, acc1, acc2, n1, n2, motion1, motion2, still)
 
 
 #: Candidates closer than this (RGB 0..1) come out the same whatever the fusion weights, so
@@ -195,19 +192,21 @@ def fusion_inputs(
         layers.cover2)
     # Where only one side covers a pixel, the other side's estimate is the fused one; the
     # network knows which side covered what.
-    warp1 = torch.where(cover1 > 1e-10, at(layers.sum1) / cover1.clamp_min(1e-10), fused)
-    warp2 = torch.where(cover2 > 1e-10, at(layers.sum2) / cover2.clamp_min(1e-10), fused)
+    d1, d2 = cover1.clamp_min(1e-10), cover2.clamp_min(1e-10)
+    warp1 = torch.where(cover1 > 1e-10, at(layers.sums1[:, :3]) / d1, fused)
+    warp2 = torch.where(cover2 > 1e-10, at(layers.sums2[:, :3]) / d2, fused)
     four = (fused, warp1, warp2, blend)
     hi = torch.maximum(torch.maximum(four[0], four[1]), torch.maximum(four[2], four[3]))
     lo = torch.minimum(torch.minimum(four[0], four[1]), torch.minimum(four[2], four[3]))
     keep = torch.nonzero((hi - lo).amax(0) > FUSE_SPREAD).squeeze(1)
     index = index[keep]
-    fused, blend, warp1, warp2, cover1, cover2 = (x.index_select(1, keep) for x in (
-        fused, blend, warp1, warp2, cover1, cover2))
+    fused, blend, warp1, warp2, cover1, cover2, d1, d2 = (x.index_select(1, keep) for x in (
+        fused, blend, warp1, warp2, cover1, cover2, d1, d2))
 
     cands = torch.stack([fused, warp1, warp2, blend])
     cue = fusion.cues(
-        cover1[0], cover2[0], at(layers.err1)[0], at(layers.err2)[0], at(layers.motion1)[0],
+        cover1[0], cover2[0], (at(layers.sums1[:, 4:5]) / d1)[0],
+        (at(layers.sums2[:, 4:5]) / d2)[0], at(layers.motion1)[0],
         at(layers.motion2)[0], cands, at(state.img1), at(state.img2), at(layers.still)[0])
     return index, cands, cue
 
