@@ -138,3 +138,13 @@ def test_training_tool_writes_weights_the_engine_loads(tmp_path: Path) -> None:
     flow = torch.full((1, 2, 40, 48), 2.0)
     state = softsplat.prepare_pair(f1, f1.roll(4, -1), flow, -flow)
     assert torch.isfinite(softsplat.render(state, 0.5, net)).all()
+
+
+def test_fusing_in_bands_gives_the_same_frame(triplets, monkeypatch) -> None:
+    """Large frames are fused a band of rows at a time (bounded buffers); the result must
+    not depend on the band height."""
+    f1, _, f3, a, b = triplets[2]
+    state = softsplat.prepare_pair(f1, f3, a, b)
+    whole = softsplat.render(state, 0.4)
+    monkeypatch.setattr(softsplat, "FUSE_BAND_PIXELS", 320 * 7)
+    assert torch.equal(softsplat.render(state, 0.4), whole)

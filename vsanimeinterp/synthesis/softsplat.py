@@ -171,19 +171,23 @@ def splat_layers(state: PairState, t: float) -> Layers:
 #: Candidates closer than this (RGB 0..1) come out the same whatever the fusion weights, so
 #: only pixels where they differ more are fused.
 FUSE_SPREAD = 0.5 / 255
+FUSE_BAND_PIXELS = 1 << 20
 
 
 def fusion_inputs(
-    state: PairState, layers: Layers, k: int = 0
+    state: PairState, layers: Layers, k: int = 0, rows: tuple[int, int] | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Candidates and cues of the pixels of batch item ``k`` where fusion matters: not pure
-    blend, and the candidates differ by more than :data:`FUSE_SPREAD`.
+    """Candidates and cues of the pixels of batch item ``k`` (in ``rows`` = (first, end) if
+    given) where fusion matters: not pure blend, and the candidates differ by more than
+    :data:`FUSE_SPREAD`.
 
     Returns:
         ``(index, cands, cues)``: P flat pixel indices into H×W, K×3×P candidates in
         :data:`~.fusion.CANDIDATES` order and F×P cues (:data:`~.fusion.FEATURES`).
     """
-    index = torch.nonzero(layers.still[k, 0].flatten() < 1.0).squeeze(1)
+    h, w = layers.still.shape[-2:]
+    first, end = rows if rows is not None else (0, h)
+    index = torch.nonzero(layers.still[k, 0, first:end].flatten() < 1.0).squeeze(1) + first * w
 
     def at(x: torch.Tensor) -> torch.Tensor:  # C×H×W → C×P
         return x[k].flatten(1).index_select(1, index)
@@ -233,11 +237,15 @@ def render(state: PairState, t: float, net: fusion.FusionNet | None = None,
         net = net if net is not None else fusion.default_net(out.device)
         out = out.clone()
         prior = fusion.prior_logits(t, out.device)
+        h, w = out.shape[-2:]
+        # Bands of about a million pixels bound the per-pixel buffers (4K: 8 bands).
+        band = max(1, FUSE_BAND_PIXELS // w)
         for k in range(out.shape[0]):
-            index, cands, cue = fusion_inputs(state, layers, k)
-            if index.numel():
-                wgt = fusion.candidate_weights(net(cue.T) + prior)
-                out[k].flatten(1)[:, index] = (wgt[:, None] * cands).sum(0).to(out.dtype)
+            for first in range(0, h, band):
+                index, cands, cue = fusion_inputs(state, layers, k, (first, first + band))
+                if index.numel():
+                    wgt = fusion.candidate_weights(net(cue.T) + prior)
+                    out[k].flatten(1)[:, index] = (wgt[:, None] * cands).sum(0).to(out.dtype)
     still = layers.still
     return (still * layers.blend + (1 - still) * out).clamp(0, 1)
 
