@@ -13,7 +13,7 @@ Pipeline (AnimeInterp §3.1, made standalone):
    the bounding-box centres plus a DIS flow computed between the two masked piece patches;
    it is accepted when the piece, pushed along it, lands at least 80 % inside its partner.
 4. Per piece, the guided flow and the dense flow compete on photometric error (mean
-   absolute difference after backward warping), so a bad match cannot ruin a piece the
+   absolute 8-bit luma difference after backward warping), so a bad match cannot ruin a piece the
    dense flow already gets right, and vice versa.
 5. Flows are brought back to the input size and scaled to its pixel units.
 """
@@ -90,7 +90,9 @@ def _direction(
     cnt = np.bincount(lab, wt, n) + 1e-9
 
     def piece_error(flow: np.ndarray) -> np.ndarray:
-        err = local_error(fa.image8, fb.image8, flow, 1)
+        # On 8-bit luma: a third of the sampling of RGB (flows 0.85× the time) for 0.02 dB
+        # less on the development set of real animation.
+        err = local_error(fa.gray, fb.gray, flow, 1)
         return np.bincount(lab, err.ravel() * wt, n) / cnt
 
     # Per-pixel dense flow must clearly beat the smooth models to be kept: in flat areas it
@@ -181,8 +183,8 @@ def pair_flows(
         patch_dis = make_dis(PATCH_PRESET)
         f12 = _direction(a, b, pairs, dense12, dense21, patch_dis)
         f21 = _direction(b, a, pairs_back, dense21, dense12, patch_dis)
-        f12 = refine_by_candidates(a.image8, b.image8, f12, REFINE_STEPS)
-        f21 = refine_by_candidates(b.image8, a.image8, f21, REFINE_STEPS)
+        f12 = refine_by_candidates(a.gray, b.gray, f12, REFINE_STEPS)
+        f21 = refine_by_candidates(b.gray, a.gray, f21, REFINE_STEPS)
         out = resize_flow_hw2(f12, a.orig_size), resize_flow_hw2(f21, b.orig_size)
     if details is not None:
         details.update(matches=matches.pairs, guided12=pairs, guided21=pairs_back,

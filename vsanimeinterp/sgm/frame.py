@@ -23,8 +23,7 @@ class SGMFrame:
 
     Attributes:
         image: h×w×3 float32 RGB in [0, 1] at working resolution.
-        image8: the same in uint8 (photometric errors run on it: half the memory traffic).
-        gray: h×w uint8 luma (input of DIS).
+        gray: h×w uint8 luma (input of DIS; photometric errors run on it).
         texture: h×w float32 in [0, 1], luma gradient magnitude (saturating at 0.25 per
             pixel); weights flow samples and photometric errors towards detail.
         seg: colour-piece segmentation.
@@ -33,7 +32,6 @@ class SGMFrame:
     """
 
     image: np.ndarray
-    image8: np.ndarray
     gray: np.ndarray
     texture: np.ndarray
     seg: Segmentation
@@ -75,12 +73,11 @@ def _prepare(img: np.ndarray, max_pixels: int) -> SGMFrame:
     if (h, w) != (H, W):
         work = cv2.resize(work, (w, h), interpolation=cv2.INTER_AREA)
     work = np.clip(work, 0.0, 1.0)
-    work8 = to_uint8(work)
-    gray = cv2.cvtColor(work8, cv2.COLOR_RGB2GRAY)
+    gray = cv2.cvtColor(to_uint8(work), cv2.COLOR_RGB2GRAY)
     g = gray.astype(np.float32) / 255.0
     grad = np.sqrt(cv2.Sobel(g, cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(g, cv2.CV_32F, 0, 1) ** 2)
     # Sobel sums 8 neighbour differences, so 1.0 here is a step of about 0.25 of full scale.
     texture = np.minimum(grad, 1.0)
     seg = segment(work)
     desc = describe(work, seg.labels, seg.n_pieces)
-    return SGMFrame(work, work8, gray, texture, seg, desc, (H, W))
+    return SGMFrame(work, gray, texture, seg, desc, (H, W))

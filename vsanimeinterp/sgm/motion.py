@@ -14,10 +14,13 @@ _ONES3 = np.ones((1, 3), np.float32)
 
 
 def abs_error(a: np.ndarray, b: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Per-pixel absolute RGB difference between a and b warped back (h×w): the sum over
-    channels (0..3) for float32 images, the rounded mean (0..255) for uint8 ones."""
+    """Per-pixel absolute difference between a and b warped back (h×w): the difference itself
+    for single-channel images (the engine's 8-bit luma), for RGB the sum over channels (0..3)
+    for float32 images and the rounded mean (0..255) for uint8 ones."""
     # cv2 keeps this at a few ms; numpy's channel reduction is several times slower.
     d = cv2.absdiff(a, backwarp_hw2(b, flow))
+    if d.ndim == 2:
+        return d
     if d.dtype == np.uint8:
         # The 8-bit path (mean of the channels, 0..255) is the fast one the engine uses.
         return cv2.transform(d, _ONES3 / 3)
@@ -161,7 +164,7 @@ def refine_by_candidates(
     search; it only ever lowers the local matching error.
 
     Args:
-        a, b: h×w×3 frames, uint8 (fast) or float32 in [0, 1].
+        a, b: h×w luma or h×w×3 RGB frames, uint8 (fast) or float32 in [0, 1].
         flow: h×w×2 float32 flow a→b in pixels.
     """
     best = np.ascontiguousarray(flow, np.float32).copy()
