@@ -174,7 +174,9 @@ def main() -> None:
     ap.add_argument("--test", action="append", default=[], metavar="NAME=DIR",
                     help="sets never trained on, scored with the final network")
     ap.add_argument("--out", type=Path, default=fusion.WEIGHTS_FILE)
-    ap.add_argument("--cache", type=Path, help="folder keeping the SGM flows between runs")
+    ap.add_argument("--cache", type=Path,
+                    help="folder keeping the SGM flows between runs (keyed by triplet name: "
+                         "empty it after changing the flow code)")
     ap.add_argument("--pixels", type=int, default=15000, help="samples per triplet direction")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--no-cv", action="store_true", help="skip the cross-validation")
