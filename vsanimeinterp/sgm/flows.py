@@ -13,8 +13,8 @@ Pipeline (AnimeInterp §3.1, made standalone):
    the bounding-box centres plus a DIS flow computed between the two masked piece patches;
    it is accepted when the piece, pushed along it, lands at least 80 % inside its partner.
 4. Per piece, the guided flow and the dense flow compete on photometric error (mean
-   absolute 8-bit luma difference after backward warping), so a bad match cannot ruin a piece the
-   dense flow already gets right, and vice versa.
+   absolute 8-bit luma difference after backward warping), so a bad match cannot ruin a
+   piece the dense flow already gets right, and vice versa.
 5. Flows are brought back to the input size and scaled to its pixel units.
 """
 

@@ -10,21 +10,11 @@ import numpy as np
 from ..ops.flow import backwarp_hw2, pixel_grid_hw2
 from .params import AFFINE_DAMP, AFFINE_NORM, GLOBAL_RANGE
 
-_ONES3 = np.ones((1, 3), np.float32)
-
 
 def abs_error(a: np.ndarray, b: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Per-pixel absolute difference between a and b warped back (h×w): the difference itself
-    for single-channel images (the engine's 8-bit luma), for RGB the sum over channels (0..3)
-    for float32 images and the rounded mean (0..255) for uint8 ones."""
-    # cv2 keeps this at a few ms; numpy's channel reduction is several times slower.
-    d = cv2.absdiff(a, backwarp_hw2(b, flow))
-    if d.ndim == 2:
-        return d
-    if d.dtype == np.uint8:
-        # The 8-bit path (mean of the channels, 0..255) is the fast one the engine uses.
-        return cv2.transform(d, _ONES3 / 3)
-    return cv2.transform(d, _ONES3)
+    """Per-pixel absolute difference (h×w uint8) between two h×w uint8 luma frames, ``b``
+    warped back along ``flow``."""
+    return cv2.absdiff(a, backwarp_hw2(b, flow))
 
 
 def local_error(a: np.ndarray, b: np.ndarray, flow: np.ndarray, radius: int) -> np.ndarray:
@@ -164,12 +154,11 @@ def refine_by_candidates(
     search; it only ever lowers the local matching error.
 
     Args:
-        a, b: h×w luma or h×w×3 RGB frames, uint8 (fast) or float32 in [0, 1].
+        a, b: h×w uint8 luma frames.
         flow: h×w×2 float32 flow a→b in pixels.
     """
     best = np.ascontiguousarray(flow, np.float32).copy()
-    # 8-bit errors are integers: any drop counts; float errors need a margin against noise.
-    eps = 0 if a.dtype == np.uint8 else 1e-3
+    # 8-bit errors are integers, so any drop counts.
     best_err = local_error(a, b, best, radius)
     for _ in range(iterations):
         base = best.copy()
@@ -178,7 +167,7 @@ def refine_by_candidates(
                 cand = _shifted(base, dx, dy)
                 err = local_error(a, b, cand, radius)
                 # OpenCV's masked copy and minimum avoid numpy temporaries of the whole field.
-                better = cv2.compare(err, best_err - eps, cv2.CMP_LT)
+                better = cv2.compare(err, best_err, cv2.CMP_LT)
                 cv2.copyTo(cand, better, best)
                 cv2.min(err, best_err, best_err)
     return best
