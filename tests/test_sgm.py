@@ -15,6 +15,7 @@ from vsanimeinterp.metrics import psnr8
 from vsanimeinterp.ops.flow import backwarp_hw2
 from vsanimeinterp.sgm import pair_flows, prepare_frame, sgm_flows, work_size_for
 from vsanimeinterp.sgm.matching import affinity, describe, mutual_match, rank_sum
+from vsanimeinterp.sgm.motion import local_error, refine_by_candidates
 from vsanimeinterp.sgm.segmentation import segment
 from vsanimeinterp.synthesis.softsplat import prepare_pair, render, synthesize
 
@@ -208,3 +209,25 @@ def test_backwarp_of_a_broadcast_flow_is_the_remap_of_the_full_flow() -> None:
             full = np.ascontiguousarray(np.broadcast_to(pan, (h, w, 2)))
             assert np.array_equal(backwarp_hw2(img, np.broadcast_to(pan, (h, w, 2))),
                                   backwarp_hw2(img, full))
+
+
+def test_refinement_takes_a_whole_field_only_where_it_explains_better() -> None:
+    rng = np.random.default_rng(3)
+    a = cv2.GaussianBlur(rng.integers(0, 256, (90, 120), dtype=np.uint8), (0, 0), 1.5)
+    a = cv2.normalize(a, None, 0, 255, cv2.NORM_MINMAX)
+    b = a.copy()
+    b[:, 63:] = a[:, 60:-3]  # the right half moves 3 px to the right: a(x) = b(x + 3)
+    start = np.zeros((90, 120, 2), np.float32)
+    right = start.copy()
+    right[..., 0] = 3.0
+    everywhere = np.ones((90, 120), bool)
+    out = refine_by_candidates(a, b, start, steps=(), fields=((right, everywhere),))
+    # Taken on the right half, where it is the motion; kept on the left, where zero is.
+    assert np.all(out[10:-10, 70:-10, 0] == 3.0)
+    assert np.all(out[10:-10, 10:50, 0] == 0.0)
+    assert local_error(a, b, out, 2).mean() < 0.5 * local_error(a, b, start, 2).mean()
+    # Nowhere it is not allowed.
+    top = everywhere.copy()
+    top[45:] = False
+    out = refine_by_candidates(a, b, start, steps=(), fields=((right, top),))
+    assert np.all(out[10:40, 70:-10, 0] == 3.0) and np.all(out[45:] == 0.0)

@@ -86,8 +86,9 @@ def main() -> None:
         pa, pb = (engine.prepare_frame(np.ascontiguousarray(x.transpose(2, 0, 1), np.float32))
                   for x in (tr.frame0, tr.frame1))
         clock.totals["segmentation"] *= 0.5
-        flow12, flow21 = engine.flows(pa.sgm, pb.sgm)
-        mid = engine.render(engine.pair_from_flows(pa, pb, flow12, flow21), 0.5)
+        details: dict[str, np.ndarray] = {}
+        flow12, flow21 = engine.flows(pa.sgm, pb.sgm, details)
+        mid = engine.render(engine.pair_from_flows(pa, pb, flow12, flow21, details), 0.5)
         mid = mid.transpose(1, 2, 0)
         sgm_cpu += time.process_time() - c0
         for stage, seconds in clock.totals.items():

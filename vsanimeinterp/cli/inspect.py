@@ -74,7 +74,8 @@ def inspect_pair(img1: np.ndarray, img2: np.ndarray, out_dir: Path) -> list[Path
     a, b = pa.sgm, pb.sgm
     details: dict[str, np.ndarray] = {}
     f12, f21 = engine.flows(a, b, details)
-    mid_img = engine.render(engine.pair_from_flows(pa, pb, f12, f21), 0.5).transpose(1, 2, 0)
+    mid_img = engine.render(engine.pair_from_flows(pa, pb, f12, f21, details), 0.5)
+    mid_img = mid_img.transpose(1, 2, 0)
     seconds = clock.totals
 
     def seg_picture(frame: SGMFrame) -> np.ndarray:

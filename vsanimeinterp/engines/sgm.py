@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..ops.flow import hwc_to_tensor
 from ..sgm import SGMFrame, pair_flows, prepare_frame
@@ -75,14 +76,30 @@ class SGMEngine:
     @torch.inference_mode()
     def prepare_pair(self, a: SGMPrepared, b: SGMPrepared) -> softsplat.PairState:
         self.stats.pairs += 1
-        return self.pair_from_flows(a, b, *self.flows(a.sgm, b.sgm))
+        details: dict[str, np.ndarray] = {}
+        flow12, flow21 = self.flows(a.sgm, b.sgm, details)
+        return self.pair_from_flows(a, b, flow12, flow21, details)
 
     @torch.inference_mode()
-    def pair_from_flows(self, a: SGMPrepared, b: SGMPrepared, flow12: torch.Tensor,
-                        flow21: torch.Tensor) -> softsplat.PairState:
-        """The synthesis state of a pair from given 1×2×H×W flows (pixels)."""
+    def pair_from_flows(
+        self, a: SGMPrepared, b: SGMPrepared, flow12: torch.Tensor, flow21: torch.Tensor,
+        details: dict[str, np.ndarray] | None = None,
+    ) -> softsplat.PairState:
+        """The synthesis state of a pair from given 1×2×H×W flows (pixels); ``details`` of
+        :meth:`flows` add which pixels go in front where pieces cross."""
         with self.recorder.stage("synthesis"):
-            return softsplat.prepare_pair(a.image, b.image, flow12, flow21)
+            details = details or {}
+            return softsplat.prepare_pair(
+                a.image, b.image, flow12, flow21,
+                front1=self._front(details.get("front12"), a.image.shape[-2:]),
+                front2=self._front(details.get("front21"), b.image.shape[-2:]))
+
+    def _front(self, mask: np.ndarray | None, size: torch.Size) -> torch.Tensor | None:
+        """A working-resolution h×w bool mask as a 1×1×H×W float tensor at frame size."""
+        if mask is None or not mask.any():
+            return None
+        m = torch.from_numpy(mask)[None, None].to(self.device, torch.float32)
+        return F.interpolate(m, size=tuple(size), mode="nearest")
 
     @torch.inference_mode()
     def render(self, pair: softsplat.PairState, t: float) -> np.ndarray:

@@ -12,9 +12,14 @@ Pipeline (AnimeInterp §3.1, made standalone):
    ratio below 3, jump below 250 px at 960×540), the flow of the piece is the displacement of
    the bounding-box centres plus a DIS flow computed between the two masked piece patches;
    it is accepted when the piece, pushed along it, lands at least 80 % inside its partner.
+   Pieces left unmatched get a second chance with a weak position prior, since the dense
+   flow mispredicts where a fast piece lands; such a far match must be unrivalled in
+   appearance and is taken only where the dense flow's motions fail the piece.
 4. Per piece, the guided flow and the dense flow compete on photometric error (mean
    absolute 8-bit luma difference after backward warping), so a bad match cannot ruin a
-   piece the dense flow already gets right, and vice versa.
+   piece the dense flow already gets right, and vice versa. Then each pixel may take a
+   neighbour's flow, or the dense flow where that is forward-backward consistent, when it
+   lowers the local error.
 5. Flows are brought back to the input size and scaled to its pixel units.
 """
 
@@ -36,6 +41,10 @@ from .params import (
     BACKGROUND_FRACTION,
     DENSE_HANDICAP,
     DENSE_PRESET,
+    FAR_GAIN,
+    FAR_MIN_ERROR,
+    FAR_MIN_MARGIN,
+    FAR_POSITION_SCALE,
     MAX_AREA_RATIO,
     MAX_JUMP_960,
     MAX_PIECE_FRACTION,
@@ -65,26 +74,60 @@ def _select_pairs(fa: SGMFrame, fb: SGMFrame, pairs: np.ndarray) -> np.ndarray:
     return pairs[ok]
 
 
-def _direction(
-    fa: SGMFrame, fb: SGMFrame, pairs: np.ndarray, dense: np.ndarray, dense_back: np.ndarray,
-    dis: cv2.DISOpticalFlow,
+def _consistent(flow: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """h×w bool: where ``flow`` and the reverse flow ``back`` agree within a pixel."""
+    loop = flow + backwarp_hw2(back, flow)
+    return cv2.magnitude(loop[..., 0], loop[..., 1]) < 1.0
+
+
+def _far_matches(
+    a: SGMFrame, b: SGMFrame, pairs: np.ndarray, off12: np.ndarray, off21: np.ndarray
 ) -> np.ndarray:
+    """Mutual matches among the pieces the first matching left alone, with a weak position
+    prior: a piece that jumps further than the dense flow can follow is predicted at the wrong
+    place, and the strong prior rules its partner out however well colour and shape agree."""
+    h, w = a.work_size
+
+    def free(f: SGMFrame, taken: np.ndarray) -> np.ndarray:
+        ok = (f.desc.area > MIN_PIECE_AREA) & (f.desc.area < MAX_PIECE_FRACTION * h * w)
+        ok[taken] = False
+        return np.nonzero(ok)[0]
+
+    ia, ib = free(a, pairs[:, 0]), free(b, pairs[:, 1])
+    if ia.size == 0 or ib.size == 0:
+        return np.zeros((0, 2), np.int64)
+    da, db = a.desc.take(ia), b.desc.take(ib)
+    aff = 0.5 * (affinity(da, db, off12[ia], position_scale=FAR_POSITION_SCALE)
+                 + affinity(db, da, off21[ib], position_scale=FAR_POSITION_SCALE).T)
+    m = mutual_match(aff)
+    # Repeated pieces (tiles, checkerboards, the teeth of a comb) look alike wherever they
+    # are; only a piece with no rival is worth following far.
+    unique = m.margin >= FAR_MIN_MARGIN
+    return np.stack([ia[m.pairs[unique, 0]], ib[m.pairs[unique, 1]]], 1)
+
+
+def _direction(
+    fa: SGMFrame, fb: SGMFrame, pairs: np.ndarray, dense: np.ndarray, consistent: np.ndarray,
+    dis: cv2.DISOpticalFlow, far: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Flow a→b at working resolution, chosen per piece among candidate motions.
 
     Candidates: the dense flow, an affine fit to its reliable (textured, forward-backward
     consistent) samples, the camera pan, and for matched pieces the guided flow and its
     affine fit. Each piece takes the candidate with the lowest texture-weighted photometric
-    error. Returns h×w×2 float32 pixels.
+    error. ``far`` marks the pieces of a matched by :func:`_far_matches`.
+
+    Returns:
+        ``(flow h×w×2 float32 pixels, front n bool)``: ``front`` marks the far-matched
+        pieces that took their match's motion.
     """
     labels, n = fa.seg.labels, fa.seg.n_pieces
     lab = labels.ravel()
-    back = dense + backwarp_hw2(dense_back, dense)
-    fb_err = cv2.magnitude(back[..., 0], back[..., 1])
     # Line pixels were merged into whichever piece is nearest, but an outline moves with the
     # object it encloses; they are left out of the piece statistics and get their flow from
     # the neighbour propagation afterwards.
     body = fa.texture * ~fa.seg.line_mask
-    w_dense = body * (fb_err < 1.0)
+    w_dense = body * consistent
     # Texture weighting: a flat interior matches under any motion, so only detail decides.
     wt = body.ravel() + 0.02 * ~fa.seg.line_mask.ravel()
     cnt = np.bincount(lab, wt, n) + 1e-9
@@ -113,6 +156,7 @@ def _direction(
     if pan is not None:
         cands.append(np.broadcast_to(pan, dense.shape))
         errs.append(piece_error(cands[-1]))
+    n_smooth = len(cands)
     guided, ok = guided_flow(fa, fb, pairs, dis)
     if ok.any():
         g = np.where(ok[labels][..., None], guided, dense)
@@ -121,6 +165,12 @@ def _direction(
             cands.append(c)
             errs.append(np.where(ok, piece_error(c), np.inf))
     err = np.stack(errs, 1)
+    # A far match is a guess among look-alikes: it is taken only where it explains the piece
+    # far better than any motion the dense flow suggests.
+    best_smooth = err[:, :n_smooth].min(axis=1, keepdims=True)
+    refuse = far[:, None] & ((err[:, n_smooth:] > FAR_GAIN * best_smooth)
+                             | (best_smooth < FAR_MIN_ERROR))
+    err[:, n_smooth:] = np.where(refuse, np.inf, err[:, n_smooth:])
     choice = err.argmin(axis=1)
     if pan is not None:
         # A large piece keeps the pan unless the affine fit of its own dense flow explains
@@ -140,7 +190,7 @@ def _direction(
         mask = (pick == c).view(np.uint8)
         if mask.any():
             cv2.copyTo(np.ascontiguousarray(cands[c], np.float32), mask, out)
-    return out
+    return out, far & (choice >= n_smooth)
 
 
 def pair_flows(
@@ -157,8 +207,10 @@ def pair_flows(
             working resolution: ``"matches"`` (K×2 mutual matches, piece of a, piece of b),
             ``"guided12"`` / ``"guided21"`` (the matches trusted for guided flow in each
             direction, indexed from that direction's source frame), ``"dense12"`` /
-            ``"dense21"`` (the DIS fallback flows) and ``"flow12"`` / ``"flow21"`` (the
-            final flows before scaling to the input size).
+            ``"dense21"`` (the DIS fallback flows), ``"flow12"`` / ``"flow21"`` (the
+            final flows before scaling to the input size) and ``"front12"`` /
+            ``"front21"`` (h×w bool: pixels of pieces that jumped far, on a matched piece's
+            motion; synthesis puts them in front where they cross others).
 
     Returns:
         ``(F12, F21)``, each H×W×2 float32 at the original frame size, in pixels of that size
@@ -173,22 +225,32 @@ def pair_flows(
     with recorder.stage("matching"):
         # The dense flow tells where each piece probably goes; matching scores candidates
         # around that prediction, and averaging both directions keeps the matrix consistent.
-        off12 = piece_mean(dense12, a.seg.labels, a.seg.n_pieces)
-        off21 = piece_mean(dense21, b.seg.labels, b.seg.n_pieces)
+        off12 = piece_mean(dense12, a.seg.labels, a.desc.area)
+        off21 = piece_mean(dense21, b.seg.labels, b.desc.area)
         aff = 0.5 * (affinity(a.desc, b.desc, off12) + affinity(b.desc, a.desc, off21).T)
-        matches = mutual_match(aff)
-        pairs = _select_pairs(a, b, matches.pairs)
-        pairs_back = _select_pairs(b, a, matches.pairs[:, ::-1].copy())
+        near = mutual_match(aff).pairs
+        far = _far_matches(a, b, near, off12, off21)
+        matched = np.concatenate([near, far])
+        pairs = _select_pairs(a, b, matched)
+        pairs_back = _select_pairs(b, a, matched[:, ::-1].copy())
+        far_a = np.zeros(a.seg.n_pieces, bool)
+        far_b = np.zeros(b.seg.n_pieces, bool)
+        far_a[far[:, 0]] = True
+        far_b[far[:, 1]] = True
     with recorder.stage("flow"):
         patch_dis = make_dis(PATCH_PRESET)
-        f12 = _direction(a, b, pairs, dense12, dense21, patch_dis)
-        f21 = _direction(b, a, pairs_back, dense21, dense12, patch_dis)
-        f12 = refine_by_candidates(a.gray, b.gray, f12, REFINE_STEPS)
-        f21 = refine_by_candidates(b.gray, a.gray, f21, REFINE_STEPS)
+        ok12, ok21 = _consistent(dense12, dense21), _consistent(dense21, dense12)
+        f12, front_a = _direction(a, b, pairs, dense12, ok12, patch_dis, far_a)
+        f21, front_b = _direction(b, a, pairs_back, dense21, ok21, patch_dis, far_b)
+        # Where DIS is consistent both ways its per-pixel flow is a candidate too: a piece
+        # that turns or scales is only roughly affine, and no per-piece motion fits it.
+        f12 = refine_by_candidates(a.gray, b.gray, f12, REFINE_STEPS, fields=((dense12, ok12),))
+        f21 = refine_by_candidates(b.gray, a.gray, f21, REFINE_STEPS, fields=((dense21, ok21),))
         out = resize_flow_hw2(f12, a.orig_size), resize_flow_hw2(f21, b.orig_size)
     if details is not None:
-        details.update(matches=matches.pairs, guided12=pairs, guided21=pairs_back,
-                       dense12=dense12, dense21=dense21, flow12=f12, flow21=f21)
+        details.update(matches=matched, guided12=pairs, guided21=pairs_back,
+                       dense12=dense12, dense21=dense21, flow12=f12, flow21=f21,
+                       front12=front_a[a.seg.labels], front21=front_b[b.seg.labels])
     return out
 
 

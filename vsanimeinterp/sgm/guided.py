@@ -28,12 +28,14 @@ def dis_flow(dis: cv2.DISOpticalFlow, a: np.ndarray, b: np.ndarray) -> np.ndarra
     return np.ascontiguousarray(dis.calc(a, b, None)[:h, :w])
 
 
-def piece_mean(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Mean of h×w×C ``values`` over each piece: n×C."""
+def piece_mean(values: np.ndarray, labels: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Mean of h×w×C ``values`` over each piece: n×C (``area``: n pixel counts of the
+    pieces, as :class:`~.matching.PieceDescriptors` has them)."""
     flat = labels.ravel()
-    cnt = np.maximum(np.bincount(flat, minlength=n), 1)
+    n = area.shape[0]
     v = values.reshape(flat.size, -1)
-    return np.stack([np.bincount(flat, v[:, c], n) for c in range(v.shape[1])], 1) / cnt[:, None]
+    sums = np.stack([np.bincount(flat, v[:, c], n) for c in range(v.shape[1])], 1)
+    return sums / np.maximum(area, 1)[:, None]
 
 
 def _patch(gray: np.ndarray, sub: np.ndarray, box: np.ndarray, th: int, tw: int

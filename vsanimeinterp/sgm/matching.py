@@ -55,6 +55,13 @@ class PieceDescriptors:
     def n(self) -> int:
         return int(self.area.shape[0])
 
+    def take(self, index: np.ndarray) -> PieceDescriptors:
+        """The descriptors of the pieces ``index`` (int array), in that order."""
+        return PieceDescriptors(
+            self.area[index], self.centroid[index], self.bbox[index], self.lab_mean[index],
+            self.lab_std[index], self.shape[index], self.diag,
+            None if self.extra is None else self.extra[index])
+
 
 _COORDS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
@@ -205,14 +212,16 @@ class Matches:
 
     Attributes:
         pairs: K×2 int64, (piece in frame 1, piece in frame 2).
-        confidence: K float64 in (0, 1]: affinity of the pair times its margin over the
-            runner-up in both directions (clipped), 0 = ambiguous.
+        confidence: K float64 in (0, 1]: affinity of the pair times its margin.
         rank_sum: K int64 mutual rank sum of each pair.
+        margin: K float64 in [0, 1]: ``(affinity - runner-up) / affinity`` over both
+            directions, clipped (0 = a tie, 1 = no rival with a positive affinity).
     """
 
     pairs: np.ndarray
     confidence: np.ndarray
     rank_sum: np.ndarray
+    margin: np.ndarray
 
 
 def mutual_match(aff: np.ndarray, max_rank_sum: int = 0, min_affinity: float = 0.0) -> Matches:
@@ -223,7 +232,7 @@ def mutual_match(aff: np.ndarray, max_rank_sum: int = 0, min_affinity: float = 0
     each other's first choice) and the affinity exceeds ``min_affinity``.
     """
     n1, n2 = aff.shape
-    empty = Matches(np.zeros((0, 2), np.int64), np.zeros(0), np.zeros(0, np.int64))
+    empty = Matches(np.zeros((0, 2), np.int64), np.zeros(0), np.zeros(0, np.int64), np.zeros(0))
     if n1 == 0 or n2 == 0:
         return empty
     if max_rank_sum == 0:
@@ -254,4 +263,4 @@ def mutual_match(aff: np.ndarray, max_rank_sum: int = 0, min_affinity: float = 0
                         col.max(axis=1) if n1 > 1 else -np.inf)
     margin = np.clip((a - second) / np.maximum(a, 1e-12), 0.0, 1.0)
     conf = np.clip(a, 0.0, 1.0) * margin
-    return Matches(np.stack([i, j], 1).astype(np.int64), conf, rs)
+    return Matches(np.stack([i, j], 1).astype(np.int64), conf, rs, margin)

@@ -143,6 +143,7 @@ def _shifted(flow: np.ndarray, dx: int, dy: int) -> np.ndarray:
 def refine_by_candidates(
     a: np.ndarray, b: np.ndarray, flow: np.ndarray, steps: tuple[int, ...] = (2, 4, 8),
     radius: int = 2, iterations: int = 1,
+    fields: tuple[tuple[np.ndarray, np.ndarray], ...] = (), field_margin: int = 2,
 ) -> np.ndarray:
     """Let each pixel adopt a neighbour's flow when it explains its surroundings better.
 
@@ -156,18 +157,30 @@ def refine_by_candidates(
     Args:
         a, b: h×w uint8 luma frames.
         flow: h×w×2 float32 flow a→b in pixels.
+        fields: ``(flow h×w×2, allowed h×w bool)`` pairs: each flow is tried first, at the
+            pixels it is allowed at, and taken where it lowers the box-averaged error by
+            more than ``field_margin`` (8-bit levels). A dense flow fitted to a still
+            picture's noise lowers it by less.
     """
     best = np.ascontiguousarray(flow, np.float32).copy()
     # 8-bit errors are integers, so any drop counts.
     best_err = local_error(a, b, best, radius)
+
+    def offer(cand: np.ndarray, allowed: np.ndarray | None = None, margin: int = 0) -> None:
+        err = local_error(a, b, cand, radius)
+        # OpenCV's masked copies avoid numpy temporaries of the whole field.
+        better = cv2.compare(cv2.add(err, margin) if margin else err, best_err, cv2.CMP_LT)
+        if allowed is not None:
+            cv2.bitwise_and(better, allowed.view(np.uint8), better)
+        cv2.copyTo(cand, better, best)
+        cv2.copyTo(err, better, best_err)
+
+    for field, allowed in fields:
+        offer(np.ascontiguousarray(field, np.float32), np.ascontiguousarray(allowed),
+              field_margin)
     for _ in range(iterations):
         base = best.copy()
         for d in steps:
             for dx, dy in ((d, 0), (-d, 0), (0, d), (0, -d)):
-                cand = _shifted(base, dx, dy)
-                err = local_error(a, b, cand, radius)
-                # OpenCV's masked copy and minimum avoid numpy temporaries of the whole field.
-                better = cv2.compare(err, best_err, cv2.CMP_LT)
-                cv2.copyTo(cand, better, best)
-                cv2.min(err, best_err, best_err)
+                offer(_shifted(base, dx, dy))
     return best

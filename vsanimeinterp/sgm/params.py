@@ -30,3 +30,8 @@ DENSE_HANDICAP = 1.15  # factor on the dense candidate's error in the per-piece 
 GLOBAL_RANGE = 200  # largest camera pan searched, pixels
 PAN_MARGIN = 0.75  # a large piece takes its own affine motion below this × the pan's error
 BACKGROUND_FRACTION = 0.05  # pieces above this share of the frame vote for the camera motion
+# Far matching, the second pass over pieces the first left unmatched (see flows.py).
+FAR_POSITION_SCALE = 0.5  # its position prior, fractions of the diagonal (first pass: 0.04)
+FAR_MIN_MARGIN = 0.9  # affinity margin over any rival, so repeated pieces never match far
+FAR_MIN_ERROR = 8.0  # taken only where the dense flow's motions err this much (8-bit luma)
+FAR_GAIN = 0.5  # and where the match has at most this × their error

@@ -33,6 +33,7 @@ FEATURES = (
     "|warp1 - warp2|", "|warp1 - blend|", "|warp2 - blend|", "|frame1 - frame2|",
     "|fused - mean of warps|", "covered", "still",
 )
+_BLEND = torch.tensor([c == "blend" for c in CANDIDATES])
 WEIGHTS_FILE = Path(__file__).with_name("fusion_weights.pt")
 HIDDEN = 24
 
@@ -62,6 +63,11 @@ def prior_logits(t: float, device: torch.device | None = None) -> torch.Tensor:
     near frame takes over."""
     a, b = math.log(max(1.0 - t, 1e-6)), math.log(max(t, 1e-6))
     return torch.tensor([0.0, a, b, 0.0], device=device)
+
+
+def exclude_blend(logits: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
+    """P×K logits with the frame blend ruled out at the P-bool ``where``."""
+    return logits.masked_fill(where[:, None] & _BLEND.to(logits.device), float("-inf"))
 
 
 def candidate_weights(logits: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,9 @@ Both frames are forward-splatted towards time ``t`` (frame 1 along ``t·F12``, f
 ``(1-t)·F21``) with softmax-splatting weights ``exp(Z)``, where ``Z = -alpha·|I1 - I2(x+F12)|``
 is the brightness-constancy error of the pixel's own flow: where several pixels land on the
 same spot, the one whose motion is photometrically consistent (the visible one) wins, which
-resolves occlusions without a depth network. The two warped frames are fused with weights
+resolves occlusions without a depth network. Pixels known to be in front (pieces SGM
+followed on a far jump) get a bonus on ``Z``: against the background they pass, colour alone
+cannot decide. The two warped frames are fused with weights
 ``(1-t)`` and ``t`` times their splat coverage, so at ``t=0`` the output is frame 1 and at
 ``t=1`` frame 2. Pixels nothing landed on are filled by a coarse-to-fine normalised blur of
 the surrounding result (a cheap inpaint), falling back to the linear blend.
@@ -35,6 +37,8 @@ from . import fusion
 #: output is the frame blend, and from which it is the motion-compensated estimate.
 STILL_MOTION = (0.75, 1.5)
 ALPHA = 10.0  # softmax-splatting sharpness per unit of mean absolute RGB error (0..1 scale)
+#: Softmax-splatting bonus of pixels marked in front: e^5, about 150 to 1 against the rest.
+FRONT_Z = 5.0
 
 
 @dataclass
@@ -45,7 +49,8 @@ class PairState:
         img1, img2: N×3×H×W float32 frames in [0, 1].
         flow12, flow21: N×2×H×W float32 flows in pixels.
         err1, err2: N×1×H×W mean absolute RGB error (0..1) of each pixel's own flow.
-        weight1, weight2: N×1×H×W softmax-splatting weights ``exp(Z)`` in (0, 1].
+        weight1, weight2: N×1×H×W softmax-splatting weights ``exp(Z)``.
+        front1, front2: N×1×H×W pixels in front (see :func:`prepare_pair`), or None.
     """
 
     img1: torch.Tensor
@@ -56,11 +61,14 @@ class PairState:
     err2: torch.Tensor
     weight1: torch.Tensor
     weight2: torch.Tensor
+    front1: torch.Tensor | None = None
+    front2: torch.Tensor | None = None
 
 
 def prepare_pair(
     img1: torch.Tensor, img2: torch.Tensor, flow12: torch.Tensor, flow21: torch.Tensor,
-    alpha: float = ALPHA,
+    alpha: float = ALPHA, front1: torch.Tensor | None = None,
+    front2: torch.Tensor | None = None,
 ) -> PairState:
     """Precompute the t-independent part of :func:`synthesize`.
 
@@ -68,6 +76,10 @@ def prepare_pair(
         img1, img2: N×3×H×W float RGB in [0, 1].
         flow12, flow21: N×2×H×W flows in pixels.
         alpha: sharpness of the occlusion weighting.
+        front1, front2: optional N×1×H×W in [0, 1], pixels of each frame known to be in
+            front of whatever they cross. Where a moving piece and the background it passes
+            both land on one spot with consistent colours, photometric error cannot say
+            which is visible and the two would blend into a ghost.
     """
     i1 = img1.float()
     i2 = img2.float()
@@ -77,8 +89,15 @@ def prepare_pair(
     e2 = (i2 - backwarp(i1, f21)).abs().mean(dim=1, keepdim=True)
     # Clamping Z keeps the weights of badly matched pixels representable, so a target only
     # they reach still counts as covered (softmax weights are relative per target anyway).
-    return PairState(i1, i2, f12, f21, e1, e2, torch.exp((-alpha * e1).clamp_min(-20.0)),
-                     torch.exp((-alpha * e2).clamp_min(-20.0)))
+    z1, z2 = -alpha * e1, -alpha * e2
+    if front1 is not None:
+        front1 = front1.float()
+        z1 = z1 + FRONT_Z * front1
+    if front2 is not None:
+        front2 = front2.float()
+        z2 = z2 + FRONT_Z * front2
+    return PairState(i1, i2, f12, f21, e1, e2, z1.clamp_min_(-20.0).exp_(),
+                     z2.clamp_min_(-20.0).exp_(), front1, front2)
 
 
 def _fill_holes(img: torch.Tensor, valid: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
@@ -244,10 +263,28 @@ def render(state: PairState, t: float, net: fusion.FusionNet | None = None,
             for first in range(0, h, band):
                 index, cands, cue = fusion_inputs(state, layers, k, (first, first + band))
                 if index.numel():
-                    wgt = fusion.candidate_weights(net(cue.T) + prior)
+                    logits = net(cue.T) + prior
+                    vacated = _vacated(state, k, index, cue)
+                    if vacated is not None:
+                        logits = fusion.exclude_blend(logits, vacated)
+                    wgt = fusion.candidate_weights(logits)
                     out[k].flatten(1)[:, index] = (wgt[:, None] * cands).sum(0).to(out.dtype)
     still = layers.still
     return (still * layers.blend + (1 - still) * out).clamp(0, 1)
+
+
+def _vacated(state: PairState, k: int, index: torch.Tensor, cue: torch.Tensor
+             ) -> torch.Tensor | None:
+    """P bool: of the fused pixels ``index`` of batch item ``k`` (cues ``cue``, F×P), those
+    a front piece has left: its frame shows it there but nothing of that frame lands. The
+    frame blend would keep a ghost of the piece behind; None when no piece is in front."""
+    out = None
+    for front, covered in ((state.front1, "covered 1"), (state.front2, "covered 2")):
+        if front is not None:
+            left = (front[k, 0].flatten().index_select(0, index) > 0) & (
+                cue[fusion.FEATURES.index(covered)] == 0)
+            out = left if out is None else out | left
+    return out
 
 
 def _max3(x: torch.Tensor) -> torch.Tensor:

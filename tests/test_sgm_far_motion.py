@@ -1,0 +1,111 @@
+"""Far motion: a piece jumping further than the dense flow can follow, and repeated pieces
+that must not be mistaken for one another."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from vsanimeinterp.engines.sgm import SGMEngine
+from vsanimeinterp.sgm import flows as sgm_flows_module
+from vsanimeinterp.sgm import pair_flows, prepare_frame
+from vsanimeinterp.synthesis import softsplat
+
+W, H = 640, 360
+DISC = (0.85, 0.15, 0.15)
+INK = (0.05, 0.05, 0.08)
+
+
+def _scene(disc_x: float, disc_y: float, tiles: bool = False) -> np.ndarray:
+    """Hills and clouds (or a checkerboard), still, with a red outlined disc at (x, y)."""
+    img = np.empty((H, W, 3), np.float32)
+    if tiles:
+        yy, xx = np.mgrid[0:H, 0:W]
+        img[:] = np.where((((xx // 24) + (yy // 24)) % 2 == 0)[..., None], 0.8, 0.6)
+    else:
+        img[:] = (0.65, 0.9, 0.7)
+        cv2.ellipse(img, (150, 80), (50, 18), 0, 0, 360, (0.97, 0.97, 0.99), -1, cv2.LINE_AA)
+        cv2.ellipse(img, (470, 60), (40, 14), 0, 0, 360, (0.97, 0.97, 0.99), -1, cv2.LINE_AA)
+        pts = np.array([[0, 250], [160, 215], [330, 240], [500, 205], [640, 230],
+                        [640, 360], [0, 360]], np.int32)
+        cv2.fillPoly(img, [pts], (0.45, 0.4, 0.7), cv2.LINE_AA)
+        cv2.rectangle(img, (60, 280), (110, 330), (0.3, 0.6, 0.3), -1)
+        cv2.rectangle(img, (60, 280), (110, 330), INK, 2)
+    c = (round(disc_x * 16), round(disc_y * 16))
+    cv2.circle(img, c, 28 * 16, DISC, -1, cv2.LINE_AA, 4)
+    cv2.circle(img, c, 28 * 16, INK, 3, cv2.LINE_AA, 4)
+    cv2.circle(img, (c[0] + 8 * 16, c[1] - 6 * 16), 7 * 16, (1.0, 1.0, 1.0), -1, cv2.LINE_AA, 4)
+    return img
+
+
+def _middle(f1: np.ndarray, f3: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The engine's frame at t = 0.5 (H×W×3) and its flows F12, F21 (H×W×2 pixels)."""
+    engine = SGMEngine()
+    a, b = (engine.prepare_frame(np.ascontiguousarray(f.transpose(2, 0, 1))) for f in (f1, f3))
+    pair = engine.prepare_pair(a, b)
+    mid = engine.render(pair, 0.5).transpose(1, 2, 0)
+    return mid, pair.flow12[0].permute(1, 2, 0).numpy(), pair.flow21[0].permute(1, 2, 0).numpy()
+
+
+JUMP = (150.0, -40.0)  # pixels between the two frames: beyond what DIS follows
+
+
+def test_a_unique_piece_jumping_far_is_followed() -> None:
+    start = (200.0, 200.0)
+    f1 = _scene(*start)
+    f3 = _scene(start[0] + JUMP[0], start[1] + JUMP[1])
+    mid, f12, f21 = _middle(f1, f3)
+    sx, sy = int(start[0]), int(start[1])
+    ex, ey = int(start[0] + JUMP[0]), int(start[1] + JUMP[1])
+    np.testing.assert_allclose(f12[sy - 10:sy + 10, sx - 10:sx + 10].mean((0, 1)), JUMP, atol=3)
+    np.testing.assert_allclose(f21[ey - 10:ey + 10, ex - 10:ex + 10].mean((0, 1)),
+                               (-JUMP[0], -JUMP[1]), atol=3)
+    # At t = 0.5 the disc is solid half-way, not a ghost at both ends.
+    truth = _scene(start[0] + JUMP[0] / 2, start[1] + JUMP[1] / 2)
+    mx, my = int(start[0] + JUMP[0] / 2), int(start[1] + JUMP[1] / 2)
+    body = np.s_[my + 5:my + 20, mx - 20:mx + 5]
+    assert np.abs(mid[body] - truth[body]).max() < 0.03
+    # Background again where the disc was and will be: one side covers it, and the frame
+    # blend, which holds the disc there, must not leak in.
+    for x, y in ((sx, sy), (ex, ey)):
+        np.testing.assert_allclose(mid[y + 5:y + 15, x - 15:x], truth[y + 5:y + 15, x - 15:x],
+                                   atol=0.01)
+
+
+def test_far_matching_is_what_follows_the_jump(monkeypatch: pytest.MonkeyPatch) -> None:
+    start = (200.0, 200.0)
+    f1 = _scene(*start)
+    f3 = _scene(start[0] + JUMP[0], start[1] + JUMP[1])
+    monkeypatch.setattr(sgm_flows_module, "_far_matches",
+                        lambda *args: np.zeros((0, 2), np.int64))
+    f12, _ = pair_flows(prepare_frame(f1), prepare_frame(f3))
+    sx, sy = int(start[0]), int(start[1])
+    assert np.abs(f12[sy - 10:sy + 10, sx - 10:sx + 10].mean((0, 1)) - JUMP).max() > 20
+
+
+def test_repeated_tiles_are_not_matched_far() -> None:
+    # A still checkerboard: every square looks like every other; none may be sent to a
+    # look-alike. The disc moves a little.
+    f1 = _scene(300.0, 180.0, tiles=True)
+    f3 = _scene(306.0, 182.0, tiles=True)
+    a, b = prepare_frame(f1), prepare_frame(f3)
+    details: dict[str, np.ndarray] = {}
+    f12, f21 = pair_flows(a, b, details=details)
+    yy, xx = np.mgrid[0:H, 0:W]
+    far_from_disc = np.hypot(xx - 303, yy - 181) > 45
+    assert np.percentile(np.hypot(*np.moveaxis(f12[far_from_disc], -1, 0)), 99) < 1.0
+    assert np.percentile(np.hypot(*np.moveaxis(f21[far_from_disc], -1, 0)), 99) < 1.0
+
+
+def test_without_the_front_rule_the_jumping_piece_is_a_ghost(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Half-way, the disc and the still background behind it both land consistently; only
+    # the front rule says which is visible.
+    monkeypatch.setattr(softsplat, "FRONT_Z", 0.0)
+    start = (200.0, 200.0)
+    mid, _, _ = _middle(_scene(*start), _scene(start[0] + JUMP[0], start[1] + JUMP[1]))
+    truth = _scene(start[0] + JUMP[0] / 2, start[1] + JUMP[1] / 2)
+    mx, my = int(start[0] + JUMP[0] / 2), int(start[1] + JUMP[1] / 2)
+    body = np.s_[my + 5:my + 20, mx - 20:mx + 5]
+    assert np.abs(mid[body] - truth[body]).max() > 0.2
