@@ -18,8 +18,8 @@ Pipeline (AnimeInterp §3.1, made standalone):
 4. Per piece, the guided flow and the dense flow compete on photometric error (mean
    absolute 8-bit luma difference after backward warping), so a bad match cannot ruin a
    piece the dense flow already gets right, and vice versa. Then each pixel may take a
-   neighbour's flow, or the dense flow where that is forward-backward consistent, when it
-   lowers the local error.
+   neighbour's flow when it lowers the local error, or the dense flow where that is
+   forward-backward consistent and lowers it by more than two 8-bit levels.
 5. Flows are brought back to the input size and scaled to its pixel units.
 """
 
