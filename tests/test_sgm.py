@@ -94,6 +94,15 @@ def test_rank_sum_is_zero_exactly_for_mutual_best() -> None:
     assert np.array_equal(m.rank_sum, [0, 0])
 
 
+def test_match_margin_is_zero_for_a_tie_and_one_without_rivals() -> None:
+    # Piece 0 of frame 1 has two equal candidates (a tile among tiles); piece 1 has one.
+    aff = np.array([[0.5, 0.5, -0.2], [-0.1, -0.3, 0.4]])
+    m = mutual_match(aff)
+    by_piece = {int(i): float(g) for (i, _), g in zip(m.pairs, m.margin, strict=True)}
+    assert by_piece[1] == 1.0
+    assert by_piece[0] == 0.0
+
+
 def test_work_size_for() -> None:
     assert work_size_for(180, 320) == (180, 320)
     h, w = work_size_for(1080, 1920)
