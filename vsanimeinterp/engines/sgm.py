@@ -86,13 +86,16 @@ class SGMEngine:
         details: dict[str, np.ndarray] | None = None,
     ) -> softsplat.PairState:
         """The synthesis state of a pair from given 1×2×H×W flows (pixels); ``details`` of
-        :meth:`flows` add which pixels go in front where pieces cross."""
+        :meth:`flows` add which pixels go in front where pieces cross (far jumps and
+        movers)."""
         with self.recorder.stage("synthesis"):
             details = details or {}
             return softsplat.prepare_pair(
                 a.image, b.image, flow12, flow21,
                 front1=self._front(details.get("front12"), a.image.shape[-2:]),
-                front2=self._front(details.get("front21"), b.image.shape[-2:]))
+                front2=self._front(details.get("front21"), b.image.shape[-2:]),
+                mover1=self._front(details.get("movers12"), a.image.shape[-2:]),
+                mover2=self._front(details.get("movers21"), b.image.shape[-2:]))
 
     def _front(self, mask: np.ndarray | None, size: torch.Size) -> torch.Tensor | None:
         """A working-resolution h×w bool mask as a 1×1×H×W float tensor at frame size."""

@@ -40,23 +40,55 @@ def splat(
     n, c, h, w = values.shape
     if flow.shape != (n, 2, h, w):
         raise ValueError(f"splat: flow must be {n}×2×{h}×{w}, got {tuple(flow.shape)}")
-    dtype = values.dtype
     # Accumulate in float32 at least: half-precision sums of many contributions drift.
-    acc_dtype = torch.promote_types(dtype, torch.float32)
-    device = values.device
-
-    grid = pixel_grid(1, h, w, device, acc_dtype, origin)[0]
+    acc_dtype = torch.promote_types(values.dtype, torch.float32)
+    grid = pixel_grid(1, h, w, values.device, acc_dtype, origin)[0]
     tx = grid[0] + flow[:, 0].to(acc_dtype)
     ty = grid[1] + flow[:, 1].to(acc_dtype)
-    src_hw = h * w
     if out_size is not None:
         h, w = out_size
+    return _scatter(values.reshape(n, c, -1), tx.reshape(n, -1), ty.reshape(n, -1),
+                    None if weight is None else weight.reshape(n, -1), (h, w), target_origin)
+
+
+def splat_points(
+    values: torch.Tensor, x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None,
+    out_size: tuple[int, int], target_origin: tuple[int, int] = (0, 0),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bilinear splatting of scattered points: :func:`splat` for a few pixels of a frame.
+
+    Args:
+        values: N×C×P values of P points.
+        x, y: N×P target positions in pixels (x right, y down); non-finite positions are
+            dropped.
+        weight: optional N×P non-negative importance, 1 where absent.
+        out_size: (h, w) of the target grid.
+        target_origin: (x, y) position of the target grid's first pixel.
+
+    Returns:
+        ``(acc, norm)`` as :func:`splat` returns them.
+    """
+    acc_dtype = torch.promote_types(values.dtype, torch.float32)
+    return _scatter(values, x.to(acc_dtype), y.to(acc_dtype), weight, out_size, target_origin)
+
+
+def _scatter(
+    values: torch.Tensor, tx: torch.Tensor, ty: torch.Tensor, weight: torch.Tensor | None,
+    out_size: tuple[int, int], target_origin: tuple[int, int],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The splatting of N×C×P ``values`` to N×P positions ``(tx, ty)`` (accumulation
+    dtype) on an ``out_size`` grid whose first pixel is at ``target_origin``."""
+    n, c, src_hw = values.shape
+    h, w = out_size
+    dtype = values.dtype
+    acc_dtype = tx.dtype
+    device = values.device
     x0 = torch.floor(tx)
     y0 = torch.floor(ty)
     fx = tx - x0
     fy = ty - y0
 
-    base_w = torch.ones_like(tx) if weight is None else weight[:, 0].to(acc_dtype)
+    base_w = torch.ones_like(tx) if weight is None else weight.to(acc_dtype)
     finite = torch.isfinite(tx) & torch.isfinite(ty)
     if not bool(finite.all()):
         base_w = torch.where(finite, base_w, torch.zeros_like(base_w))
@@ -67,7 +99,6 @@ def splat(
 
     # The weight rides along as an extra channel so each corner is a single scatter.
     vals = torch.cat([values.to(acc_dtype), torch.ones_like(values[:, :1], dtype=acc_dtype)], 1)
-    vals = vals.reshape(n, c + 1, src_hw)
     acc = torch.zeros(n, c + 1, h * w, device=device, dtype=acc_dtype)
     # Index arithmetic in int32 (half the memory traffic of int64; exact for any frame that
     # fits in memory), widened once per corner for the scatter.

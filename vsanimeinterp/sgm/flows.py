@@ -49,6 +49,9 @@ from .params import (
     MAX_JUMP_960,
     MAX_PIECE_FRACTION,
     MIN_PIECE_AREA,
+    MOVER_LOOP,
+    MOVER_MOTION,
+    MOVER_SOLID,
     PAN_MARGIN,
     PATCH_PRESET,
     REFINE_STEPS,
@@ -106,10 +109,35 @@ def _far_matches(
     return np.stack([ia[m.pairs[unique, 0]], ib[m.pairs[unique, 1]]], 1)
 
 
+def _unrivalled(
+    a: SGMFrame, b: SGMFrame, pairs: np.ndarray, off12: np.ndarray, off21: np.ndarray
+) -> np.ndarray:
+    """K bool: the matched ``pairs`` whose affinity under the weak position prior of far
+    matching beats every rival of either piece by the margin a far match needs
+    (:data:`~.params.FAR_MIN_MARGIN`, relative). The first matching's strong position prior
+    picks the nearest of several look-alikes, right or wrong; a pair that would win anywhere
+    in the frame is the same piece."""
+    if pairs.size == 0:
+        return np.zeros(0, bool)
+    i, j = pairs[:, 0], pairs[:, 1]
+    da, db = a.desc.take(i), b.desc.take(j)
+    s = FAR_POSITION_SCALE
+    row = 0.5 * (affinity(da, b.desc, off12[i], position_scale=s)
+                 + affinity(b.desc, da, off21, position_scale=s).T)
+    col = 0.5 * (affinity(a.desc, db, off12, position_scale=s)
+                 + affinity(db, a.desc, off21[j], position_scale=s).T).T
+    k = np.arange(i.size)
+    own = row[k, j]
+    row[k, j] = -np.inf
+    col[k, i] = -np.inf
+    rival = np.maximum(row.max(axis=1), col.max(axis=1))
+    return (own - rival) >= FAR_MIN_MARGIN * np.maximum(own, 1e-12)
+
+
 def _direction(
     fa: SGMFrame, fb: SGMFrame, pairs: np.ndarray, dense: np.ndarray, consistent: np.ndarray,
     dis: cv2.DISOpticalFlow, far: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flow a→b at working resolution, chosen per piece among candidate motions.
 
     Candidates: the dense flow, an affine fit to its reliable (textured, forward-backward
@@ -118,8 +146,10 @@ def _direction(
     error. ``far`` marks the pieces of a matched by :func:`_far_matches`.
 
     Returns:
-        ``(flow h×w×2 float32 pixels, front n bool)``: ``front`` marks the far-matched
-        pieces that took their match's motion.
+        ``(flow h×w×2 float32 pixels, front n bool, movers n bool)``: ``front`` marks the
+        far-matched pieces that took their match's motion, ``movers`` the pieces of
+        ``pairs`` that move more than :data:`~.params.MOVER_MOTION` against the camera pan
+        (candidates: the caller keeps the unrivalled ones whose final flows loop back).
     """
     labels, n = fa.seg.labels, fa.seg.n_pieces
     lab = labels.ravel()
@@ -190,7 +220,13 @@ def _direction(
         mask = (pick == c).view(np.uint8)
         if mask.any():
             cv2.copyTo(np.ascontiguousarray(cands[c], np.float32), mask, out)
-    return out, far & (choice >= n_smooth)
+    moving = np.zeros(n, bool)
+    if pan is not None and pairs.size:
+        moving[pairs[:, 0]] = True
+        moving &= ~forced
+        moving &= np.linalg.norm(piece_mean(out, labels, fa.desc.area) - pan,
+                                 axis=1) > MOVER_MOTION
+    return out, far & (choice >= n_smooth), moving
 
 
 def pair_flows(
@@ -210,7 +246,10 @@ def pair_flows(
             ``"dense21"`` (the DIS fallback flows), ``"flow12"`` / ``"flow21"`` (the
             final flows before scaling to the input size) and ``"front12"`` /
             ``"front21"`` (h×w bool: pixels of pieces that jumped far, on a matched piece's
-            motion; synthesis puts them in front where they cross others).
+            motion; synthesis puts them in front where they cross others), ``"movers12"`` /
+            ``"movers21"`` (h×w bool: pixels of unrivalled matched pieces moving against the
+            camera whose flows loop back; synthesis puts them in front where both frames'
+            movers agree and keeps the frame blend out of the spots they left).
 
     Returns:
         ``(F12, F21)``, each H×W×2 float32 at the original frame size, in pixels of that size
@@ -240,17 +279,36 @@ def pair_flows(
     with recorder.stage("flow"):
         patch_dis = make_dis(PATCH_PRESET)
         ok12, ok21 = _consistent(dense12, dense21), _consistent(dense21, dense12)
-        f12, front_a = _direction(a, b, pairs, dense12, ok12, patch_dis, far_a)
-        f21, front_b = _direction(b, a, pairs_back, dense21, ok21, patch_dis, far_b)
+        f12, front_a, mover_a = _direction(a, b, pairs, dense12, ok12, patch_dis, far_a)
+        f21, front_b, mover_b = _direction(b, a, pairs_back, dense21, ok21, patch_dis, far_b)
         # Where DIS is consistent both ways its per-pixel flow is a candidate too: a piece
         # that turns or scales is only roughly affine, and no per-piece motion fits it.
         f12 = refine_by_candidates(a.gray, b.gray, f12, REFINE_STEPS, fields=((dense12, ok12),))
         f21 = refine_by_candidates(b.gray, a.gray, f21, REFINE_STEPS, fields=((dense21, ok21),))
         out = resize_flow_hw2(f12, a.orig_size), resize_flow_hw2(f21, b.orig_size)
+    with recorder.stage("matching"):
+        # Movers may go in front where they cross the background (see synthesis.softsplat).
+        # A wrongly matched piece in front is a solid error instead of a faint one, so only
+        # unrivalled matches qualify: on a checkerboard behind a sliding torus, shadow
+        # squares matched to their neighbours cost 0.7 dB without that condition.
+        ask = mover_a[matched[:, 0]] | mover_b[matched[:, 1]]
+        unique = matched[ask][_unrivalled(a, b, matched[ask], off12, off21)]
+        mover_a &= np.isin(np.arange(a.seg.n_pieces), unique[:, 0])
+        mover_b &= np.isin(np.arange(b.seg.n_pieces), unique[:, 1])
+    with recorder.stage("flow"):
+        # A mover drawn in front must be where its flow says at both ends: a piece whose
+        # flows do not loop back (it deforms, or half of it is hidden) keeps the hedge.
+        for f, g, fr, mv in ((f12, f21, a, mover_a), (f21, f12, b, mover_b)):
+            if mv.any():
+                loop = f + backwarp_hw2(g, f)
+                ok = cv2.magnitude(loop[..., 0], loop[..., 1]) < MOVER_LOOP
+                held = np.bincount(fr.seg.labels.ravel(), ok.ravel(), fr.seg.n_pieces)
+                mv &= held >= MOVER_SOLID * fr.desc.area
     if details is not None:
         details.update(matches=matched, guided12=pairs, guided21=pairs_back,
                        dense12=dense12, dense21=dense21, flow12=f12, flow21=f21,
-                       front12=front_a[a.seg.labels], front21=front_b[b.seg.labels])
+                       front12=front_a[a.seg.labels], front21=front_b[b.seg.labels],
+                       movers12=mover_a[a.seg.labels], movers21=mover_b[b.seg.labels])
     return out
 
 

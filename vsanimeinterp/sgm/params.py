@@ -32,6 +32,10 @@ PAN_MARGIN = 0.75  # a large piece takes its own affine motion below this × the
 BACKGROUND_FRACTION = 0.05  # pieces above this share of the frame vote for the camera motion
 # Far matching, the second pass over pieces the first left unmatched (see flows.py).
 FAR_POSITION_SCALE = 0.5  # its position prior, fractions of the diagonal (first pass: 0.04)
-FAR_MIN_MARGIN = 0.9  # affinity margin over any rival, so repeated pieces never match far
+FAR_MIN_MARGIN = 0.9  # affinity margin over any rival: repeated pieces never match far
+# nor go in front as movers
 FAR_MIN_ERROR = 8.0  # taken only where the dense flow's motions err this much (8-bit luma)
 FAR_GAIN = 0.5  # and where the match has at most this × their error
+MOVER_MOTION = 4.0  # pixels against the pan from which a matched piece is a mover
+MOVER_LOOP = 2.0  # pixels: forward-backward loop error within which a mover's pixel holds
+MOVER_SOLID = 0.85  # share of a mover's pixels that must hold

@@ -6,7 +6,11 @@ is the brightness-constancy error of the pixel's own flow: where several pixels 
 same spot, the one whose motion is photometrically consistent (the visible one) wins, which
 resolves occlusions without a depth network. Pixels known to be in front (pieces SGM
 followed on a far jump) get a bonus on ``Z``: against the background they pass, colour alone
-cannot decide. The two warped frames are fused with weights
+cannot decide. Pieces SGM matched without a rival and that move against the camera ("movers")
+are in front where they agree: where movers of both frames land on a spot with the same
+motion, only they are splatted there, so a ball crossing the sky is not averaged with the sky
+it covers; and where a mover or a far-jumping piece has left a spot, the frame blend (which
+still holds it there) is not a candidate. The two warped frames are fused with weights
 ``(1-t)`` and ``t`` times their splat coverage, so at ``t=0`` the output is frame 1 and at
 ``t=1`` frame 2. Pixels nothing landed on are filled by a coarse-to-fine normalised blur of
 the surrounding result (a cheap inpaint), falling back to the linear blend.
@@ -24,13 +28,14 @@ the output is the frame blend: resampling a picture that hardly moves costs more
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from ..ops.flow import backwarp, resize_bilinear_at
-from ..ops.splatting import splat
+from ..ops.splatting import splat, splat_points
 from . import fusion
 
 #: Motion (pixels, largest of the flows at and landing on a pixel, over 3×3) up to which the
@@ -39,6 +44,15 @@ STILL_MOTION = (0.75, 1.5)
 ALPHA = 10.0  # softmax-splatting sharpness per unit of mean absolute RGB error (0..1 scale)
 #: Softmax-splatting bonus of pixels marked in front: e^5, about 150 to 1 against the rest.
 FRONT_Z = 5.0
+#: Splat coverage (sum of weights) of movers needed from each frame for a spot to be theirs,
+#: and how far apart (pixels) the two frames' mover motions may be there: movers of one frame
+#: landing where the other's do not, or with another motion, are a flow error at an edge or
+#: two different pieces, where the hedge of the plain mean costs less.
+MOVER_COVER = 0.25
+MOVER_AGREE = 2.0
+#: Pixels around a mover that count as its own where it left: a piece's outline is half in
+#: the piece and half in whatever surrounds it.
+MOVER_RIM = 3
 
 
 @dataclass
@@ -51,6 +65,7 @@ class PairState:
         err1, err2: N×1×H×W mean absolute RGB error (0..1) of each pixel's own flow.
         weight1, weight2: N×1×H×W softmax-splatting weights ``exp(Z)``.
         front1, front2: N×1×H×W pixels in front (see :func:`prepare_pair`), or None.
+        mover1, mover2: N×1×H×W pixels of movers (see :func:`prepare_pair`), or None.
     """
 
     img1: torch.Tensor
@@ -63,12 +78,15 @@ class PairState:
     weight2: torch.Tensor
     front1: torch.Tensor | None = None
     front2: torch.Tensor | None = None
+    mover1: torch.Tensor | None = None
+    mover2: torch.Tensor | None = None
 
 
 def prepare_pair(
     img1: torch.Tensor, img2: torch.Tensor, flow12: torch.Tensor, flow21: torch.Tensor,
     alpha: float = ALPHA, front1: torch.Tensor | None = None,
-    front2: torch.Tensor | None = None,
+    front2: torch.Tensor | None = None, mover1: torch.Tensor | None = None,
+    mover2: torch.Tensor | None = None,
 ) -> PairState:
     """Precompute the t-independent part of :func:`synthesize`.
 
@@ -80,6 +98,9 @@ def prepare_pair(
             front of whatever they cross. Where a moving piece and the background it passes
             both land on one spot with consistent colours, photometric error cannot say
             which is visible and the two would blend into a ghost.
+        mover1, mover2: optional N×1×H×W in {0, 1}, pixels of pieces moving against the
+            background that may go in front where both frames' movers agree (see
+            :func:`splat_layers`); used only when both are given.
     """
     i1 = img1.float()
     i2 = img2.float()
@@ -97,7 +118,9 @@ def prepare_pair(
         front2 = front2.float()
         z2 = z2 + FRONT_Z * front2
     return PairState(i1, i2, f12, f21, e1, e2, z1.clamp_min_(-20.0).exp_(),
-                     z2.clamp_min_(-20.0).exp_(), front1, front2)
+                     z2.clamp_min_(-20.0).exp_(), front1, front2,
+                     None if mover1 is None else mover1.float(),
+                     None if mover2 is None else mover2.float())
 
 
 def _fill_holes(img: torch.Tensor, valid: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
@@ -165,10 +188,12 @@ def splat_layers(state: PairState, t: float) -> Layers:
     # knows how fast and how reliably what landed on it moves.
     len12 = _length2(state.flow12).sqrt_()
     len21 = _length2(state.flow21).sqrt_()
-    acc1, n1 = splat(torch.cat([state.img1, len12, state.err1], 1), state.flow12 * t,
-                     state.weight1)
-    acc2, n2 = splat(torch.cat([state.img2, len21, state.err2], 1),
-                     state.flow21 * (1.0 - t), state.weight2)
+    v1 = torch.cat([state.img1, len12, state.err1], 1)
+    v2 = torch.cat([state.img2, len21, state.err2], 1)
+    acc1, n1 = splat(v1, state.flow12 * t, state.weight1)
+    acc2, n2 = splat(v2, state.flow21 * (1.0 - t), state.weight2)
+    if state.mover1 is not None and state.mover2 is not None:
+        _movers_in_front(state, t, v1, v2, acc1, n1, acc2, n2)
     d1, d2 = n1.clamp_min(1e-10), n2.clamp_min(1e-10)
     blend = (1.0 - t) * state.img1 + t * state.img2
     num = (1.0 - t) * acc1[:, :3] + t * acc2[:, :3]
@@ -182,9 +207,71 @@ def splat_layers(state: PairState, t: float) -> Layers:
     # next to motion by definition.
     motion1, motion2 = acc1[:, 3:4] / d1, acc2[:, 3:4] / d2
     motion = torch.maximum(torch.maximum(len12, len21), torch.maximum(motion1, motion2))
-    motion = _max3(motion.masked_fill_(~valid, float("inf")))
+    motion = _grow(motion.masked_fill_(~valid, float("inf")), 1)
     still = ((STILL_MOTION[1] - motion) / (STILL_MOTION[1] - STILL_MOTION[0])).clamp_(0, 1)
     return Layers(fused, blend, acc1, acc2, n1, n2, motion1, motion2, still)
+
+
+class _Movers:
+    """The mover pixels of one frame, ready to splat: N×C×P values (the caller's 5 channels
+    times the mover mask, then ``sign·flow``), N×P target positions and N×P weights."""
+
+    def __init__(self, values: torch.Tensor, mover: torch.Tensor, flow: torch.Tensor,
+                 t: float, weight: torch.Tensor, sign: float) -> None:
+        w = values.shape[-1]
+        at = torch.nonzero(mover.amax(0).flatten()).squeeze(1)
+
+        def pick(x: torch.Tensor) -> torch.Tensor:  # N×C×H×W → N×C×P
+            return x.flatten(2).index_select(2, at)
+
+        m, f = pick(mover), pick(flow)
+        self.values = torch.cat([pick(values) * m, f * (sign * m)], 1)
+        self.x = (at % w).to(f.dtype) + t * f[:, 0]
+        self.y = torch.div(at, w, rounding_mode="floor").to(f.dtype) + t * f[:, 1]
+        self.weight = (pick(weight) * m)[:, 0]
+
+    def box(self) -> tuple[float, float, float, float] | None:
+        """(x0, y0, x1, y1) around the finite target positions, None without any."""
+        ok = torch.isfinite(self.x) & torch.isfinite(self.y)
+        if not bool(ok.any()):
+            return None
+        x, y = self.x[ok], self.y[ok]
+        return float(x.min()), float(y.min()), float(x.max()), float(y.max())
+
+
+def _movers_in_front(state: PairState, t: float, v1: torch.Tensor, v2: torch.Tensor,
+                     acc1: torch.Tensor, n1: torch.Tensor, acc2: torch.Tensor,
+                     n2: torch.Tensor) -> None:
+    """Where the movers of both frames land at ``t`` with the same motion, replace each
+    side's splat sums (``acc`` N×5×H×W, ``norm`` N×1×H×W, in place) by its movers' alone.
+
+    Same motion from both ends means the same piece, seen where it is at t: the background
+    it covers there must not dilute it into a ghost. Only the box where movers land is
+    splatted (they are usually a small part of the frame); side 2's motion is summed
+    reversed, so both read as the 1→2 motion.
+    """
+    h, w = v1.shape[-2:]
+    m1 = _Movers(v1, state.mover1, state.flow12, t, state.weight1, 1.0)
+    m2 = _Movers(v2, state.mover2, state.flow21, 1.0 - t, state.weight2, -1.0)
+    b1, b2 = m1.box(), m2.box()
+    if b1 is None or b2 is None:
+        return
+    # Only where both land can they agree; a bilinear footprint reaches one pixel further.
+    x0 = max(math.floor(max(b1[0], b2[0])), 0)
+    y0 = max(math.floor(max(b1[1], b2[1])), 0)
+    x1 = min(math.floor(min(b1[2], b2[2])) + 2, w)
+    y1 = min(math.floor(min(b1[3], b2[3])) + 2, h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    size, origin = (y1 - y0, x1 - x0), (x0, y0)
+    a1, w1 = splat_points(m1.values, m1.x, m1.y, m1.weight, size, origin)
+    a2, w2 = splat_points(m2.values, m2.x, m2.y, m2.weight, size, origin)
+    gap = a1[:, 5:7] / w1.clamp_min(1e-6) - a2[:, 5:7] / w2.clamp_min(1e-6)
+    agree = (w1 > MOVER_COVER) & (w2 > MOVER_COVER) & (_length2(gap) < MOVER_AGREE**2)
+    box = (..., slice(y0, y1), slice(x0, x1))
+    for acc, norm, a, wt in ((acc1, n1, a1, w1), (acc2, n2, a2, w2)):
+        acc[box] = torch.where(agree, a[:, :5], acc[box])
+        norm[box] = torch.where(agree, wt, norm[box])
 
 
 #: Candidates closer than this (RGB 0..1) come out the same whatever the fusion weights, so
@@ -259,12 +346,13 @@ def render(state: PairState, t: float, net: fusion.FusionNet | None = None,
         h, w = out.shape[-2:]
         # Bands of about a million pixels bound the per-pixel buffers (4K: 8 bands).
         band = max(1, FUSE_BAND_PIXELS // w)
+        leavers = _leavers(state)
         for k in range(out.shape[0]):
             for first in range(0, h, band):
                 index, cands, cue = fusion_inputs(state, layers, k, (first, first + band))
                 if index.numel():
                     logits = net(cue.T) + prior
-                    vacated = _vacated(state, k, index, cue)
+                    vacated = _vacated(leavers, k, index, cue)
                     if vacated is not None:
                         logits = fusion.exclude_blend(logits, vacated)
                     wgt = fusion.candidate_weights(logits)
@@ -273,26 +361,58 @@ def render(state: PairState, t: float, net: fusion.FusionNet | None = None,
     return (still * layers.blend + (1 - still) * out).clamp(0, 1)
 
 
-def _vacated(state: PairState, k: int, index: torch.Tensor, cue: torch.Tensor
-             ) -> torch.Tensor | None:
-    """P bool: of the fused pixels ``index`` of batch item ``k`` (cues ``cue``, F×P), those
-    a front piece has left: its frame shows it there but nothing of that frame lands. The
-    frame blend would keep a ghost of the piece behind; None when no piece is in front."""
-    out = None
-    for front, covered in ((state.front1, "covered 1"), (state.front2, "covered 2")):
-        if front is not None:
-            left = (front[k, 0].flatten().index_select(0, index) > 0) & (
-                cue[fusion.FEATURES.index(covered)] == 0)
-            out = left if out is None else out | left
+def _leavers(state: PairState) -> list[tuple[torch.Tensor, str]]:
+    """The N×1×H×W masks of pieces that may leave a ghost in the frame blend where they
+    left, with the cue saying whether their frame covers a pixel: far-jumping front pieces
+    as they are, movers with their rim."""
+    out = []
+    for mask, covered, rim in ((state.front1, "covered 1", 0), (state.front2, "covered 2", 0),
+                               (state.mover1, "covered 1", MOVER_RIM),
+                               (state.mover2, "covered 2", MOVER_RIM)):
+        if mask is not None:
+            out.append((_dilate(mask, rim) if rim else mask, covered))
     return out
 
 
-def _max3(x: torch.Tensor) -> torch.Tensor:
-    """3×3 maximum (edges replicated) of N×1×H×W values, from shifted views: several
-    times faster than ``max_pool2d`` on the CPU."""
-    p = F.pad(x, (1, 1, 1, 1), mode="replicate")
-    rows = torch.maximum(torch.maximum(p[..., :-2, :], p[..., 1:-1, :]), p[..., 2:, :])
-    return torch.maximum(torch.maximum(rows[..., :-2], rows[..., 1:-1]), rows[..., 2:])
+def _dilate(mask: torch.Tensor, rim: int) -> torch.Tensor:
+    """N×1×H×W mask grown by ``rim`` pixels (square), computed on the box around it."""
+    rows = torch.nonzero(mask.amax(dim=(0, 1, 3)))[:, 0]
+    cols = torch.nonzero(mask.amax(dim=(0, 1, 2)))[:, 0]
+    out = torch.zeros_like(mask)
+    if rows.numel():
+        h, w = mask.shape[-2:]
+        box = (..., slice(max(int(rows[0]) - rim, 0), min(int(rows[-1]) + rim + 1, h)),
+               slice(max(int(cols[0]) - rim, 0), min(int(cols[-1]) + rim + 1, w)))
+        out[box] = _grow(mask[box], rim)
+    return out
+
+
+def _vacated(leavers: list[tuple[torch.Tensor, str]], k: int, index: torch.Tensor,
+             cue: torch.Tensor) -> torch.Tensor | None:
+    """P bool: of the fused pixels ``index`` of batch item ``k`` (cues ``cue``, F×P), those
+    a front piece or a mover has left (``leavers`` from :func:`_leavers`): its frame shows it
+    there but nothing of that frame lands. The frame blend would keep a ghost of the piece
+    behind; None when there are no such pieces."""
+    out = None
+    for mask, covered in leavers:
+        left = (mask[k, 0].flatten().index_select(0, index) > 0) & (
+            cue[fusion.FEATURES.index(covered)] == 0)
+        out = left if out is None else out | left
+    return out
+
+
+def _grow(x: torch.Tensor, r: int) -> torch.Tensor:
+    """Maximum over the (2r+1)×(2r+1) square (edges replicated) of N×1×H×W values, from
+    shifted views: several times faster than ``max_pool2d`` on the CPU."""
+    h, w = x.shape[-2:]
+    p = F.pad(x, (r, r, r, r), mode="replicate")
+    rows = p[..., :h, :]
+    for i in range(1, 2 * r + 1):
+        rows = torch.maximum(rows, p[..., i:i + h, :])
+    out = rows[..., :w]
+    for j in range(1, 2 * r + 1):
+        out = torch.maximum(out, rows[..., j:j + w])
+    return out
 
 
 def _length2(flow: torch.Tensor) -> torch.Tensor:
