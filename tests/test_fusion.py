@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from vsanimeinterp.metrics import psnr8, to_uint8
 from vsanimeinterp.ops.flow import resize_bilinear, resize_bilinear_at
+from vsanimeinterp.ops.splatting import splat, splat_points
 from vsanimeinterp.sgm import sgm_flows
 from vsanimeinterp.synthesis import fusion, softsplat
 from vsanimeinterp.synthetic import make_triplets
@@ -148,3 +149,26 @@ def test_fusing_in_bands_gives_the_same_frame(triplets, monkeypatch) -> None:
     whole = softsplat.render(state, 0.4)
     monkeypatch.setattr(softsplat, "FUSE_BAND_PIXELS", 320 * 7)
     assert torch.equal(softsplat.render(state, 0.4), whole)
+
+
+def test_splatting_some_points_is_splatting_those_pixels() -> None:
+    # splat_points is how the movers are splatted a second time: for the same pixels it must
+    # give the same sums as the whole-frame splat, also into a box of the frame.
+    g = torch.Generator().manual_seed(3)
+    h, w = 40, 56
+    values = torch.rand(1, 4, h, w, generator=g)
+    flow = torch.randn(1, 2, h, w, generator=g) * 6
+    weight = torch.rand(1, 1, h, w, generator=g)
+    keep = torch.rand(1, 1, h, w, generator=g) < 0.3
+    whole, norm = splat(values * keep, flow, weight * keep)
+    at = torch.nonzero(keep.flatten()).squeeze(1)
+    x = (at % w).float() + flow.flatten(2)[0, 0, at]
+    y = (at // w).float() + flow.flatten(2)[0, 1, at]
+    acc, wsum = splat_points(values.flatten(2)[:, :, at], x[None], y[None],
+                             weight.flatten(1)[:, at], (h, w))
+    torch.testing.assert_close(acc, whole, rtol=0, atol=1e-5)
+    torch.testing.assert_close(wsum, norm, rtol=0, atol=1e-5)
+    box, bsum = splat_points(values.flatten(2)[:, :, at], x[None], y[None],
+                             weight.flatten(1)[:, at], (20, 30), target_origin=(10, 5))
+    torch.testing.assert_close(box, whole[..., 5:25, 10:40], rtol=0, atol=1e-5)
+    torch.testing.assert_close(bsum, norm[..., 5:25, 10:40], rtol=0, atol=1e-5)

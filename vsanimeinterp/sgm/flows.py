@@ -134,6 +134,37 @@ def _unrivalled(
     return (own - rival) >= FAR_MIN_MARGIN * np.maximum(own, 1e-12)
 
 
+#: Every how many pixels (each axis) the per-piece mover statistics are sampled: means and
+#: shares over a piece need not see every pixel.
+_MOVER_STEP = 2
+
+
+def _loops_back(flow: np.ndarray, back: np.ndarray, f: SGMFrame, pieces: np.ndarray
+                ) -> np.ndarray:
+    """n bool: which of the ``pieces`` (n bool) of ``f`` have at least :data:`MOVER_SOLID`
+    of their pixels (sampled) come back within :data:`MOVER_LOOP` pixels along ``flow``
+    then ``back`` (h×w×2)."""
+    if not pieces.any():
+        return pieces
+    s = _MOVER_STEP
+    labels = f.seg.labels[::s, ::s]
+    ys, xs = np.nonzero(pieces[labels])
+    lab = labels[ys, xs]
+    ys, xs = ys * s, xs * s
+    go = flow[ys, xs]
+    # remap takes maps under 32767 wide: the points go in rows of 1024.
+    p = len(xs)
+    maps = np.zeros((2, -(-p // 1024) * 1024), np.float32)
+    maps[0, :p] = xs + go[:, 0]
+    maps[1, :p] = ys + go[:, 1]
+    there = cv2.remap(back, maps[0].reshape(-1, 1024), maps[1].reshape(-1, 1024),
+                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)[:p]
+    ok = np.hypot(go[:, 0] + there[:, 0], go[:, 1] + there[:, 1]) < MOVER_LOOP
+    n = f.seg.n_pieces
+    share = np.bincount(lab, ok, n) / np.maximum(np.bincount(lab, minlength=n), 1)
+    return pieces & (share >= MOVER_SOLID)
+
+
 def _direction(
     fa: SGMFrame, fb: SGMFrame, pairs: np.ndarray, dense: np.ndarray, consistent: np.ndarray,
     dis: cv2.DISOpticalFlow, far: np.ndarray,
@@ -224,8 +255,12 @@ def _direction(
     if pan is not None and pairs.size:
         moving[pairs[:, 0]] = True
         moving &= ~forced
-        moving &= np.linalg.norm(piece_mean(out, labels, fa.desc.area) - pan,
-                                 axis=1) > MOVER_MOTION
+        s = _MOVER_STEP
+        lab = labels[::s, ::s].ravel()
+        sampled = np.maximum(np.bincount(lab, minlength=n), 1)
+        rel = out[::s, ::s].reshape(-1, 2) - pan
+        mean = np.stack([np.bincount(lab, rel[:, c], n) for c in (0, 1)], 1) / sampled[:, None]
+        moving &= np.hypot(mean[:, 0], mean[:, 1]) > MOVER_MOTION
     return out, far & (choice >= n_smooth), moving
 
 
@@ -298,12 +333,8 @@ def pair_flows(
     with recorder.stage("flow"):
         # A mover drawn in front must be where its flow says at both ends: a piece whose
         # flows do not loop back (it deforms, or half of it is hidden) keeps the hedge.
-        for f, g, fr, mv in ((f12, f21, a, mover_a), (f21, f12, b, mover_b)):
-            if mv.any():
-                loop = f + backwarp_hw2(g, f)
-                ok = cv2.magnitude(loop[..., 0], loop[..., 1]) < MOVER_LOOP
-                held = np.bincount(fr.seg.labels.ravel(), ok.ravel(), fr.seg.n_pieces)
-                mv &= held >= MOVER_SOLID * fr.desc.area
+        mover_a = _loops_back(f12, f21, a, mover_a)
+        mover_b = _loops_back(f21, f12, b, mover_b)
     if details is not None:
         details.update(matches=matched, guided12=pairs, guided21=pairs_back,
                        dense12=dense12, dense21=dense21, flow12=f12, flow21=f21,
