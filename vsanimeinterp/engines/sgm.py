@@ -102,6 +102,8 @@ class SGMEngine:
         if mask is None or not mask.any():
             return None
         m = torch.from_numpy(mask)[None, None].to(self.device, torch.float32)
+        if tuple(m.shape[-2:]) == tuple(size):
+            return m
         return F.interpolate(m, size=tuple(size), mode="nearest")
 
     @torch.inference_mode()

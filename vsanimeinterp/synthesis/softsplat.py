@@ -226,14 +226,25 @@ class _Movers:
             # Indexing, not index_select: for a few pixels of N×C×HW several times faster.
             return x.flatten(2)[:, :, at]
 
-        m, f = pick(mover), pick(flow)
-        self.values = torch.cat([pick(values) * m, f * (sign * m)], 1)
+        f = pick(flow)
+        if mover.shape[0] == 1:  # every picked pixel is a mover
+            self.values = torch.cat([pick(values), f * sign], 1)
+            self.weight = pick(weight)[:, 0]
+        else:
+            m = pick(mover)
+            self.values = torch.cat([pick(values) * m, f * (sign * m)], 1)
+            self.weight = (pick(weight) * m)[:, 0]
         self.x = (at % w).to(f.dtype) + t * f[:, 0]
         self.y = torch.div(at, w, rounding_mode="floor").to(f.dtype) + t * f[:, 1]
-        self.weight = (pick(weight) * m)[:, 0]
 
     def box(self) -> tuple[float, float, float, float] | None:
         """(x0, y0, x1, y1) around the finite target positions, None without any."""
+        if self.x.numel() == 0:
+            return None
+        (x0, x1), (y0, y1) = torch.aminmax(self.x), torch.aminmax(self.y)
+        box = float(x0), float(y0), float(x1), float(y1)
+        if all(math.isfinite(v) for v in box):
+            return box
         ok = torch.isfinite(self.x) & torch.isfinite(self.y)
         if not bool(ok.any()):
             return None
