@@ -256,10 +256,8 @@ def _direction(
         moving[pairs[:, 0]] = True
         moving &= ~forced
         s = _MOVER_STEP
-        lab = labels[::s, ::s].ravel()
-        sampled = np.maximum(np.bincount(lab, minlength=n), 1)
-        rel = out[::s, ::s].reshape(-1, 2) - pan
-        mean = np.stack([np.bincount(lab, rel[:, c], n) for c in (0, 1)], 1) / sampled[:, None]
+        sampled = labels[::s, ::s]
+        mean = piece_mean(out[::s, ::s] - pan, sampled, np.bincount(sampled.ravel(), minlength=n))
         moving &= np.hypot(mean[:, 0], mean[:, 1]) > MOVER_MOTION
     return out, far & (choice >= n_smooth), moving
 
