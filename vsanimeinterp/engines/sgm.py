@@ -92,12 +92,12 @@ class SGMEngine:
             details = details or {}
             return softsplat.prepare_pair(
                 a.image, b.image, flow12, flow21,
-                front1=self._front(details.get("front12"), a.image.shape[-2:]),
-                front2=self._front(details.get("front21"), b.image.shape[-2:]),
-                mover1=self._front(details.get("movers12"), a.image.shape[-2:]),
-                mover2=self._front(details.get("movers21"), b.image.shape[-2:]))
+                front1=self._frame_mask(details.get("front12"), a.image.shape[-2:]),
+                front2=self._frame_mask(details.get("front21"), b.image.shape[-2:]),
+                mover1=self._frame_mask(details.get("movers12"), a.image.shape[-2:]),
+                mover2=self._frame_mask(details.get("movers21"), b.image.shape[-2:]))
 
-    def _front(self, mask: np.ndarray | None, size: torch.Size) -> torch.Tensor | None:
+    def _frame_mask(self, mask: np.ndarray | None, size: torch.Size) -> torch.Tensor | None:
         """A working-resolution h×w bool mask as a 1×1×H×W float tensor at frame size."""
         if mask is None or not mask.any():
             return None
