@@ -172,3 +172,33 @@ def test_splatting_some_points_is_splatting_those_pixels() -> None:
                              weight.flatten(1)[:, at], (20, 30), target_origin=(10, 5))
     torch.testing.assert_close(box, whole[..., 5:25, 10:40], rtol=0, atol=1e-5)
     torch.testing.assert_close(bsum, norm[..., 5:25, 10:40], rtol=0, atol=1e-5)
+
+
+def test_splatting_drops_non_finite_positions_only() -> None:
+    # Pixels whose flow is NaN or infinite land nowhere; every other pixel is shared among
+    # its four neighbours with bilinear weights, as computed here pixel by pixel.
+    g = torch.Generator().manual_seed(4)
+    h, w = 12, 15
+    values = torch.rand(1, 2, h, w, generator=g)
+    flow = torch.randn(1, 2, h, w, generator=g) * 3
+    flow[0, 0, 2, 3] = float("nan")
+    flow[0, 1, 5, 7] = float("inf")
+    flow[0, 0, 8, 1] = -float("inf")
+    weight = torch.rand(1, 1, h, w, generator=g)
+    acc, norm = splat(values, flow, weight)
+    want = torch.zeros(3, h, w, dtype=torch.float64)
+    for y in range(h):
+        for x in range(w):
+            tx = x + float(flow[0, 0, y, x])
+            ty = y + float(flow[0, 1, y, x])
+            if not (np.isfinite(tx) and np.isfinite(ty)):
+                continue
+            x0, y0 = int(np.floor(tx)), int(np.floor(ty))
+            for cx, cy in ((x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1)):
+                if 0 <= cx < w and 0 <= cy < h:
+                    b = (1 - abs(tx - cx)) * (1 - abs(ty - cy)) * float(weight[0, 0, y, x])
+                    want[:2, cy, cx] += b * values[0, :, y, x].double()
+                    want[2, cy, cx] += b
+    assert torch.isfinite(acc).all() and torch.isfinite(norm).all()
+    torch.testing.assert_close(acc[0].double(), want[:2], rtol=0, atol=1e-5)
+    torch.testing.assert_close(norm[0].double(), want[2:], rtol=0, atol=1e-5)

@@ -83,6 +83,35 @@ def test_matching_pairs_translated_piece() -> None:
         assert np.allclose(disp, (7.0, -4.0), atol=0.6)
 
 
+def test_piece_descriptors_are_the_statistics_of_each_piece() -> None:
+    # describe() sums per piece in one sparse product and takes the boxes from
+    # find_objects; each piece's figures must be those of its own pixels, computed
+    # directly, and a label with no pixels (label 3) keeps an empty box and zero area.
+    rng = np.random.default_rng(5)
+    h, w = 30, 44
+    labels = np.zeros((h, w), np.int32)
+    labels[5:20, 8:30] = 1
+    labels[22:, :] = 2
+    labels[0, 43] = 4
+    img = rng.random((h, w, 3), dtype=np.float32)
+    d = describe(img, labels, 5)
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2Lab).astype(np.float64)
+    ys, xs = np.mgrid[:h, :w]
+    for k in (0, 1, 2, 4):
+        m = labels == k
+        x, y = xs[m].astype(np.float64), ys[m].astype(np.float64)
+        assert d.area[k] == m.sum()
+        np.testing.assert_allclose(d.centroid[k], (x.mean(), y.mean()), rtol=0, atol=1e-9)
+        assert tuple(d.bbox[k]) == (x.min(), y.min(), x.max(), y.max())
+        central = [((x - x.mean()) ** 2).mean(), ((y - y.mean()) ** 2).mean(),
+                   ((x - x.mean()) * (y - y.mean())).mean()]
+        np.testing.assert_allclose(d.shape[k], np.array(central) / m.sum(), rtol=1e-9,
+                                   atol=1e-12)
+        np.testing.assert_allclose(d.lab_mean[k], lab[m].mean(0), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(d.lab_std[k], lab[m].std(0), rtol=1e-6, atol=1e-6)
+    assert d.area[3] == 0 and tuple(d.bbox[3]) == (w, h, -1, -1)
+
+
 def test_rank_sum_is_zero_exactly_for_mutual_best() -> None:
     aff = np.array([[0.9, 0.1, 0.2], [0.8, 0.7, 0.1], [0.0, 0.3, 0.6]])
     rs = rank_sum(aff)

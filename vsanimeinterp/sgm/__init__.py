@@ -1,8 +1,9 @@
 """Segment-guided matching (SGM): weight-free bidirectional flow for cartoon frames.
 
-``frame`` prepares a frame (working resolution, colour pieces, descriptors), ``matching``
-matches pieces, ``guided`` and ``motion`` make and score per-piece motions, ``flows`` puts
-them together (:func:`pair_flows`, :func:`sgm_flows`); ``params`` holds the constants.
+``frame`` prepares a frame (working resolution, colour pieces, descriptors), ``pieces``
+sums per-pixel values over pieces, ``matching`` matches pieces, ``guided`` and ``motion``
+make and score per-piece motions, ``flows`` puts them together (:func:`pair_flows`,
+:func:`sgm_flows`); ``params`` holds the constants.
 """
 
 from .flows import pair_flows, sgm_flows

@@ -34,7 +34,7 @@ import torch
 from ..ops.flow import backwarp_hw2, hwc_to_tensor, resize_flow_hw2, tensor_to_hwc
 from ..stages import NO_RECORDER, Recorder
 from .frame import SGMFrame, prepare_frame
-from .guided import dis_flow, guided_flow, make_dis, piece_mean
+from .guided import dis_flow, guided_flow, make_dis
 from .matching import affinity, mutual_match
 from .motion import affine_field, fit_piece_affine, global_motion, local_error, refine_by_candidates
 from .params import (
@@ -57,6 +57,7 @@ from .params import (
     REFINE_STEPS,
     WORK_PIXELS,
 )
+from .pieces import membership, piece_mean
 
 
 def _select_pairs(fa: SGMFrame, fb: SGMFrame, pairs: np.ndarray) -> np.ndarray:
@@ -191,13 +192,14 @@ def _direction(
     w_dense = body * consistent
     # Texture weighting: a flat interior matches under any motion, so only detail decides.
     wt = body.ravel() + 0.02 * ~fa.seg.line_mask.ravel()
-    cnt = np.bincount(lab, wt, n) + 1e-9
+    weigh = membership(labels, n, wt)
+    cnt = weigh @ np.ones(lab.size) + 1e-9
 
     def piece_error(flow: np.ndarray) -> np.ndarray:
         # On 8-bit luma: a third of the sampling of RGB (flows 0.85× the time) for 0.02 dB
         # less on the development set of real animation.
         err = local_error(fa.gray, fb.gray, flow, 1)
-        return np.bincount(lab, err.ravel() * wt, n) / cnt
+        return (weigh @ err.ravel().astype(np.float64)) / cnt
 
     # Per-pixel dense flow must clearly beat the smooth models to be kept: in flat areas it
     # is unconstrained and its noise would otherwise win ties.

@@ -28,16 +28,6 @@ def dis_flow(dis: cv2.DISOpticalFlow, a: np.ndarray, b: np.ndarray) -> np.ndarra
     return np.ascontiguousarray(dis.calc(a, b, None)[:h, :w])
 
 
-def piece_mean(values: np.ndarray, labels: np.ndarray, area: np.ndarray) -> np.ndarray:
-    """Mean of h×w×C ``values`` over each piece: n×C (``area``: n pixel counts of the
-    pieces, as :class:`~.matching.PieceDescriptors` has them)."""
-    flat = labels.ravel()
-    n = area.shape[0]
-    v = values.reshape(flat.size, -1)
-    sums = np.stack([np.bincount(flat, v[:, c], n) for c in range(v.shape[1])], 1)
-    return sums / np.maximum(area, 1)[:, None]
-
-
 def _patch(gray: np.ndarray, sub: np.ndarray, box: np.ndarray, th: int, tw: int
            ) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Masked luma patch of a piece centred on a th×tw black canvas.

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy import ndimage
+
+from .pieces import membership
 
 # Penalty constants of the reference matcher (fractions of the affinity scale 0..1).
 AREA_RATIO_LIMIT = 3.0  # area ratios above this are penalised by ratio / 20
@@ -63,18 +66,31 @@ class PieceDescriptors:
             None if self.extra is None else self.extra[index])
 
 
-_COORDS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+_COORDS: dict[tuple[int, int], np.ndarray] = {}
 
 
-def _coords(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of every pixel in raster order (int64, cached per size, read-only)."""
+def _coords(h: int, w: int) -> np.ndarray:
+    """HW×5 float64 ``(x, y, x², y², xy)`` of every pixel in raster order (cached per size,
+    read-only): summed per piece, they give centroids and second moments in one pass."""
     c = _COORDS.get((h, w))
     if c is None:
-        ys, xs = np.divmod(np.arange(h * w, dtype=np.int64), w)
-        ys.flags.writeable = False
-        xs.flags.writeable = False
-        c = _COORDS.setdefault((h, w), (ys, xs))
+        ys, xs = np.divmod(np.arange(h * w, dtype=np.float64), w)
+        c = np.stack([xs, ys, xs * xs, ys * ys, xs * ys], 1)
+        c.flags.writeable = False
+        c = _COORDS.setdefault((h, w), c)
     return c
+
+
+def _bboxes(labels: np.ndarray, n: int) -> np.ndarray:
+    """n×4 int64 inclusive (x0, y0, x1, y1) of each label's pixels; (w, h, -1, -1) for a
+    label with none."""
+    h, w = labels.shape
+    bbox = np.tile(np.array([w, h, -1, -1], np.int64), (n, 1))
+    # One pass in C over the frame, where per-pixel ufunc.at minima took four.
+    for i, sl in enumerate(ndimage.find_objects(labels + 1, max_label=n)):
+        if sl is not None:
+            bbox[i] = sl[1].start, sl[0].start, sl[1].stop - 1, sl[0].stop - 1
+    return bbox
 
 
 def describe(img: np.ndarray, labels: np.ndarray, n_pieces: int) -> PieceDescriptors:
@@ -86,43 +102,27 @@ def describe(img: np.ndarray, labels: np.ndarray, n_pieces: int) -> PieceDescrip
         n_pieces: number of pieces.
     """
     h, w = labels.shape
-    flat = labels.ravel()
     n = n_pieces
+    flat = labels.ravel()
+    member = membership(labels, n)
     area = np.bincount(flat, minlength=n).astype(np.float64)
     safe_area = np.maximum(area, 1.0)
-    ys, xs = _coords(h, w)
-    sx = np.bincount(flat, xs, n) / safe_area
-    sy = np.bincount(flat, ys, n) / safe_area
-    dx = xs - sx[flat]
-    dy = ys - sy[flat]
-    # Dividing by area² makes the second moments invariant to scale (eta_pq with p+q=2).
-    a2 = safe_area**2
-    shape = np.stack(
-        [
-            np.bincount(flat, dx * dx, n) / a2,
-            np.bincount(flat, dy * dy, n) / a2,
-            np.bincount(flat, dx * dy, n) / a2,
-        ],
-        axis=1,
-    )
-    bbox = np.empty((n, 4), np.int64)
-    bbox[:, 0] = w
-    bbox[:, 1] = h
-    bbox[:, 2] = -1
-    bbox[:, 3] = -1
-    np.minimum.at(bbox[:, 0], flat, xs)
-    np.minimum.at(bbox[:, 1], flat, ys)
-    np.maximum.at(bbox[:, 2], flat, xs)
-    np.maximum.at(bbox[:, 3], flat, ys)
-    lab = cv2.cvtColor(np.ascontiguousarray(img, np.float32), cv2.COLOR_RGB2Lab).reshape(-1, 3)
-    lab = lab.astype(np.float64)
-    mean = np.stack([np.bincount(flat, lab[:, c], n) for c in range(3)], 1) / safe_area[:, None]
-    sq = np.stack([np.bincount(flat, lab[:, c] ** 2, n) for c in range(3)], 1) / safe_area[:, None]
+    m = (member @ _coords(h, w)) / safe_area[:, None]
+    centroid = m[:, :2]
+    # Central moments from raw ones (exact enough in float64 for any frame: sums of x² stay
+    # below 2^53 ulps of error by far); dividing by area² makes them scale-invariant
+    # (eta_pq with p+q=2).
+    central = m[:, 2:] - np.stack([m[:, 0] ** 2, m[:, 1] ** 2, m[:, 0] * m[:, 1]], 1)
+    shape = central / safe_area[:, None]
+    lab = cv2.cvtColor(np.ascontiguousarray(img, np.float32), cv2.COLOR_RGB2Lab)
+    lab = lab.reshape(-1, 3).astype(np.float64)
+    mean = (member @ lab) / safe_area[:, None]
+    sq = (member @ np.square(lab, out=lab)) / safe_area[:, None]
     std = np.sqrt(np.maximum(sq - mean**2, 0.0))
     return PieceDescriptors(
         area=area,
-        centroid=np.stack([sx, sy], 1),
-        bbox=bbox,
+        centroid=centroid,
+        bbox=_bboxes(labels, n),
         lab_mean=mean,
         lab_std=std,
         shape=shape,

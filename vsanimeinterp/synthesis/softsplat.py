@@ -314,19 +314,18 @@ def fusion_inputs(
     fused, blend, cover1, cover2 = at(layers.fused), at(layers.blend), at(layers.cover1), at(
         layers.cover2)
     # Where only one side covers a pixel, the other side's estimate is the fused one; the
-    # network knows which side covered what.
+    # network knows which side covered what. lerp with a 0/1 weight picks exactly one of
+    # its ends, several times faster than torch.where with a bool mask on the CPU.
     d1, d2 = cover1.clamp_min(1e-10), cover2.clamp_min(1e-10)
-    warp1 = torch.where(cover1 > 1e-10, at(layers.sums1[:, :3]) / d1, fused)
-    warp2 = torch.where(cover2 > 1e-10, at(layers.sums2[:, :3]) / d2, fused)
-    four = (fused, warp1, warp2, blend)
-    hi = torch.maximum(torch.maximum(four[0], four[1]), torch.maximum(four[2], four[3]))
-    lo = torch.minimum(torch.minimum(four[0], four[1]), torch.minimum(four[2], four[3]))
-    keep = torch.nonzero((hi - lo).amax(0) > FUSE_SPREAD).squeeze(1)
+    cands = torch.stack([fused, fused, fused, blend])
+    torch.lerp(fused, at(layers.sums1[:, :3]) / d1, (cover1 > 1e-10).float(), out=cands[1])
+    torch.lerp(fused, at(layers.sums2[:, :3]) / d2, (cover2 > 1e-10).float(), out=cands[2])
+    spread = (cands.amax(0) - cands.amin(0)).amax(0)
+    keep = torch.nonzero(spread > FUSE_SPREAD).squeeze(1)
     index = index[keep]
-    fused, blend, warp1, warp2, cover1, cover2, d1, d2 = (x.index_select(1, keep) for x in (
-        fused, blend, warp1, warp2, cover1, cover2, d1, d2))
+    cands = cands.index_select(2, keep)
+    cover1, cover2, d1, d2 = (x.index_select(1, keep) for x in (cover1, cover2, d1, d2))
 
-    cands = torch.stack([fused, warp1, warp2, blend])
     cue = fusion.cues(
         cover1[0], cover2[0], (at(layers.sums1[:, 4:5]) / d1)[0],
         (at(layers.sums2[:, 4:5]) / d2)[0], at(layers.motion1)[0],

@@ -1,0 +1,38 @@
+"""Per-piece sums over a label image.
+
+Piece statistics (areas, centroids, colour moments, photometric errors, mean motions) are
+sums of per-pixel values over each piece. They are computed as the product of a sparse
+piece-membership matrix, one entry per pixel, with an HW×K array of values: one pass over
+the frame for all K sums, summed in pixel order as ``np.bincount`` sums (the same bits),
+and several times faster than K bincounts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+
+def membership(labels: np.ndarray, n: int, weight: np.ndarray | None = None
+               ) -> sparse.csc_matrix:
+    """The n×HW matrix with ``weight`` (1 where absent) at (piece of pixel, pixel).
+
+    Args:
+        labels: h×w int piece index ``0..n-1``.
+        n: number of pieces.
+        weight: optional h×w per-pixel weight.
+
+    ``membership(labels, n, w) @ values`` (values HW or HW×K) are the weighted per-piece
+    sums: n or n×K float64.
+    """
+    flat = labels.ravel()
+    data = np.ones(flat.size) if weight is None else weight.ravel().astype(np.float64)
+    return sparse.csc_matrix((data, flat, np.arange(flat.size + 1)), shape=(n, flat.size))
+
+
+def piece_mean(values: np.ndarray, labels: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Mean of h×w×C ``values`` over each piece: n×C (``area``: n pixel counts of the
+    pieces, as :class:`~.matching.PieceDescriptors` has them)."""
+    n = area.shape[0]
+    sums = membership(labels, n) @ values.reshape(labels.size, -1)
+    return sums / np.maximum(area, 1)[:, None]
