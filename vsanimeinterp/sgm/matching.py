@@ -109,9 +109,9 @@ def describe(img: np.ndarray, labels: np.ndarray, n_pieces: int) -> PieceDescrip
     safe_area = np.maximum(area, 1.0)
     m = (member @ _coords(h, w)) / safe_area[:, None]
     centroid = m[:, :2]
-    # Central moments from raw ones (exact enough in float64 for any frame: sums of x² stay
-    # below 2^53 ulps of error by far); dividing by area² makes them scale-invariant
-    # (eta_pq with p+q=2).
+    # Central moments from raw ones: the raw sums are sums of integers below 2^53, exact in
+    # float64, so only the final subtraction rounds. Dividing by area² makes them
+    # scale-invariant (eta_pq with p+q=2).
     central = m[:, 2:] - np.stack([m[:, 0] ** 2, m[:, 1] ** 2, m[:, 0] * m[:, 1]], 1)
     shape = central / safe_area[:, None]
     lab = cv2.cvtColor(np.ascontiguousarray(img, np.float32), cv2.COLOR_RGB2Lab)
