@@ -202,3 +202,31 @@ def test_splatting_drops_non_finite_positions_only() -> None:
     assert torch.isfinite(acc).all() and torch.isfinite(norm).all()
     torch.testing.assert_close(acc[0].double(), want[:2], rtol=0, atol=1e-5)
     torch.testing.assert_close(norm[0].double(), want[2:], rtol=0, atol=1e-5)
+
+
+def test_training_pairs_carry_the_engines_front_and_mover_masks() -> None:
+    # The network must be trained on the candidates it fuses: the training tool builds each
+    # direction's pair state as the engine does, masks included, with 12 and 21 swapped for
+    # the backward direction.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_fusion",
+                                                  ROOT / "tools" / "train_fusion.py")
+    tool = importlib.util.module_from_spec(spec)
+    sys.modules["train_fusion"] = tool  # dataclasses look their module up there
+    spec.loader.exec_module(tool)  # type: ignore[union-attr]
+    h, w = 24, 32
+    frames = tuple(np.random.default_rng(k).random((h, w, 3), dtype=np.float32)
+                   for k in range(3))
+    masks = {name: np.zeros((h, w), bool) for name in tool.MASKS}
+    masks["front12"][2:5, 3:9] = True
+    masks["movers21"][10:14, 20:30] = True
+    flow = torch.zeros(1, 2, h, w)
+    tr = tool.Triplet("gen/gen/x_0000", 0, frames, (flow, flow), masks)
+    (fwd, _), (bwd, _) = tool.directions(tr)
+    assert torch.equal(fwd.front1[0, 0] > 0, torch.from_numpy(masks["front12"]))
+    assert fwd.front2 is None and fwd.mover1 is None
+    assert torch.equal(fwd.mover2[0, 0] > 0, torch.from_numpy(masks["movers21"]))
+    assert torch.equal(bwd.front2[0, 0] > 0, torch.from_numpy(masks["front12"]))
+    assert torch.equal(bwd.mover1[0, 0] > 0, torch.from_numpy(masks["movers21"]))
+    assert bwd.front1 is None and bwd.mover2 is None

@@ -51,6 +51,12 @@ class Triplet:
     fold: int
     frames: tuple[np.ndarray, np.ndarray, np.ndarray]  # H×W×3 float32 0..1
     flows: tuple[torch.Tensor, torch.Tensor]  # 1×2×H×W F13, F31 in pixels
+    masks: dict[str, np.ndarray]  # SGM's front and mover masks (MASKS), working resolution
+
+
+#: The flow details that change synthesis (pieces in front where they cross others), named
+#: for the 1→3 direction as ``SGMEngine.flows`` reports them.
+MASKS = ("front12", "front21", "movers12", "movers21")
 
 
 def tensor(img: np.ndarray) -> torch.Tensor:
@@ -72,23 +78,31 @@ def load_sets(specs: list[str], cache: Path | None) -> list[Triplet]:
                 if key is not None and key.exists():
                     z = np.load(key)
                     f13, f31 = torch.from_numpy(z["a"]), torch.from_numpy(z["b"])
+                    masks = {k: z[k] for k in MASKS if k in z}
                 else:
                     a, b = (engine.prepare_frame(np.ascontiguousarray(f.transpose(2, 0, 1)))
                             for f in (frames[0], frames[2]))
-                    f13, f31 = engine.flows(a.sgm, b.sgm)
+                    details: dict[str, np.ndarray] = {}
+                    f13, f31 = engine.flows(a.sgm, b.sgm, details)
+                    masks = {k: details[k] for k in MASKS if k in details}
                     if key is not None:
-                        np.savez(key, a=f13.numpy(), b=f31.numpy())
-                out.append(Triplet(f"{set_name}/{kind}/{tr.name}", fold, frames, (f13, f31)))
+                        np.savez(key, a=f13.numpy(), b=f31.numpy(), **masks)
+                out.append(Triplet(f"{set_name}/{kind}/{tr.name}", fold, frames, (f13, f31),
+                                   masks))
     return out
 
 
 def directions(tr: Triplet):
-    """Both time directions of a triplet as (pair state, truth 1×3×H×W)."""
+    """Both time directions of a triplet as (pair state, truth 1×3×H×W), built as the
+    engine builds them (with SGM's front and mover masks), so that the network is trained
+    on the candidates it will fuse."""
     f1, f2, f3 = (tensor(f) for f in tr.frames)
     truth = torch.round(f2 * 255) / 255
     f13, f31 = tr.flows
-    yield softsplat.prepare_pair(f1, f3, f13, f31), truth
-    yield softsplat.prepare_pair(f3, f1, f31, f13), truth
+    engine = SGMEngine()
+    back = {k[:-2] + k[-1] + k[-2]: v for k, v in tr.masks.items()}  # 12 <-> 21
+    yield engine.pair_from_images(f1, f3, f13, f31, tr.masks), truth
+    yield engine.pair_from_images(f3, f1, f31, f13, back), truth
 
 
 def samples(tr: Triplet, per_dir: int, rng: np.random.Generator) -> list[list[torch.Tensor]]:
@@ -175,8 +189,8 @@ def main() -> None:
                     help="sets never trained on, scored with the final network")
     ap.add_argument("--out", type=Path, default=fusion.WEIGHTS_FILE)
     ap.add_argument("--cache", type=Path,
-                    help="folder keeping the SGM flows between runs (keyed by triplet name: "
-                         "empty it after changing the flow code)")
+                    help="folder keeping the SGM flows and masks between runs (keyed by "
+                         "triplet name: empty it after changing the flow code)")
     ap.add_argument("--pixels", type=int, default=15000, help="samples per triplet direction")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--no-cv", action="store_true", help="skip the cross-validation")

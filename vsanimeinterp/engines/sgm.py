@@ -80,7 +80,6 @@ class SGMEngine:
         flow12, flow21 = self.flows(a.sgm, b.sgm, details)
         return self.pair_from_flows(a, b, flow12, flow21, details)
 
-    @torch.inference_mode()
     def pair_from_flows(
         self, a: SGMPrepared, b: SGMPrepared, flow12: torch.Tensor, flow21: torch.Tensor,
         details: dict[str, np.ndarray] | None = None,
@@ -88,14 +87,23 @@ class SGMEngine:
         """The synthesis state of a pair from given 1×2×H×W flows (pixels); ``details`` of
         :meth:`flows` add which pixels go in front where pieces cross (far jumps and
         movers)."""
+        return self.pair_from_images(a.image, b.image, flow12, flow21, details)
+
+    @torch.inference_mode()
+    def pair_from_images(
+        self, img1: torch.Tensor, img2: torch.Tensor, flow12: torch.Tensor,
+        flow21: torch.Tensor, details: dict[str, np.ndarray] | None = None,
+    ) -> softsplat.PairState:
+        """:meth:`pair_from_flows` for two 1×3×H×W RGB images in [0, 1] (the fusion
+        network's training tool keeps images and flows, not prepared frames)."""
         with self.recorder.stage("synthesis"):
             details = details or {}
             return softsplat.prepare_pair(
-                a.image, b.image, flow12, flow21,
-                front1=self._frame_mask(details.get("front12"), a.image.shape[-2:]),
-                front2=self._frame_mask(details.get("front21"), b.image.shape[-2:]),
-                mover1=self._frame_mask(details.get("movers12"), a.image.shape[-2:]),
-                mover2=self._frame_mask(details.get("movers21"), b.image.shape[-2:]))
+                img1, img2, flow12, flow21,
+                front1=self._frame_mask(details.get("front12"), img1.shape[-2:]),
+                front2=self._frame_mask(details.get("front21"), img2.shape[-2:]),
+                mover1=self._frame_mask(details.get("movers12"), img1.shape[-2:]),
+                mover2=self._frame_mask(details.get("movers21"), img2.shape[-2:]))
 
     def _frame_mask(self, mask: np.ndarray | None, size: torch.Size) -> torch.Tensor | None:
         """A working-resolution h×w bool mask as a 1×1×H×W float tensor at frame size."""
