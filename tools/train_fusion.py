@@ -75,16 +75,17 @@ def load_sets(specs: list[str], cache: Path | None) -> list[Triplet]:
                 fold = scenes.index(scene) % 2 if len(scenes) > 1 else i % 2
                 frames = tuple(load_image(p) for p in tr.frames)
                 key = cache / f"{set_name}_{kind}_{tr.name}.npz" if cache else None
-                if key is not None and key.exists():
+                # An entry without the masks was written before the tool kept them.
+                if key is not None and key.exists() and set(MASKS) <= set(np.load(key).files):
                     z = np.load(key)
                     f13, f31 = torch.from_numpy(z["a"]), torch.from_numpy(z["b"])
-                    masks = {k: z[k] for k in MASKS if k in z}
+                    masks = {k: z[k] for k in MASKS}
                 else:
                     a, b = (engine.prepare_frame(np.ascontiguousarray(f.transpose(2, 0, 1)))
                             for f in (frames[0], frames[2]))
                     details: dict[str, np.ndarray] = {}
                     f13, f31 = engine.flows(a.sgm, b.sgm, details)
-                    masks = {k: details[k] for k in MASKS if k in details}
+                    masks = {k: details[k] for k in MASKS}
                     if key is not None:
                         np.savez(key, a=f13.numpy(), b=f31.numpy(), **masks)
                 out.append(Triplet(f"{set_name}/{kind}/{tr.name}", fold, frames, (f13, f31),
