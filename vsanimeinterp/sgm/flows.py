@@ -184,7 +184,6 @@ def _direction(
         (candidates: the caller keeps the unrivalled ones whose final flows loop back).
     """
     labels, n = fa.seg.labels, fa.seg.n_pieces
-    lab = labels.ravel()
     # Line pixels were merged into whichever piece is nearest, but an outline moves with the
     # object it encloses; they are left out of the piece statistics and get their flow from
     # the neighbour propagation afterwards.
@@ -193,7 +192,7 @@ def _direction(
     # Texture weighting: a flat interior matches under any motion, so only detail decides.
     wt = body.ravel() + 0.02 * ~fa.seg.line_mask.ravel()
     weigh = membership(labels, n, wt)
-    cnt = weigh @ np.ones(lab.size) + 1e-9
+    cnt = weigh @ np.ones(labels.size) + 1e-9
 
     def piece_error(flow: np.ndarray) -> np.ndarray:
         # On 8-bit luma: a third of the sampling of RGB (flows 0.85× the time) for 0.02 dB
