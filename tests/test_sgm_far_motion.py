@@ -153,3 +153,43 @@ def test_without_the_rim_the_outline_lingers(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(softsplat, "MOVER_RIM", 0)
     _, rings = _disc_halfway(STEP)
     assert rings > 0.012
+
+
+def _demo_ball_solid_share() -> float:
+    """Of the README demo's red ball half-way between source frames 20 and 21 (it jumps about
+    70 px while the camera pans), the share of its inner pixels the engine draws in the ball's
+    colour (within 0.1), the clip going through 8-bit YUV 4:2:0 as in ``make demo``."""
+    import vapoursynth as vs
+
+    from vsanimeinterp.synthetic import demo_sequence
+    from vsanimeinterp.vsfilter.frames import clip_from_arrays, clip_to_arrays
+
+    seq = demo_sequence(W, H, 48, seed=0)
+    frames = clip_to_arrays(clip_from_arrays(seq.frames[20:22], fps_num=24000, fps_den=1001,
+                                             format=vs.YUV420P8))
+    engine = SGMEngine()
+    a, b = (engine.prepare_frame(np.ascontiguousarray(f.transpose(2, 0, 1))) for f in frames)
+    mid = engine.render(engine.prepare_pair(a, b), 0.5).transpose(1, 2, 0)
+    scene = seq.scenes[seq.scene_ids[20]]
+    t0, t1 = seq.times[20], seq.times[21]
+    motion = np.hypot(*np.moveaxis(scene.flow(t0, t1), -1, 0))
+    ids = scene.layer_ids(t0)
+    ball = max(np.unique(ids), key=lambda k: np.median(motion[ids == k]))
+    assert np.median(motion[ids == ball]) > 60  # the scene is still the one described
+    t = 0.5 * (t0 + t1)
+    inner = cv2.erode((scene.layer_ids(t) == ball).astype(np.uint8), np.ones((9, 9), np.uint8))
+    truth = scene.render(t)[inner > 0]
+    colour = np.median(truth, axis=0)
+    return float((np.abs(mid[inner > 0] - colour).max(-1) < 0.1).mean())
+
+
+def test_the_demos_fast_ball_is_drawn_solid_halfway() -> None:
+    # Its flows come back within 4 px, not 2: right to a pixel or two over a 70 px jump,
+    # which is what the forward-backward test relative to the motion accepts.
+    assert _demo_ball_solid_share() > 0.6
+
+
+def test_with_a_fixed_loop_tolerance_the_demos_ball_is_a_ghost(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sgm_flows_module, "MOVER_LOOP_REL", 0.0)
+    assert _demo_ball_solid_share() < 0.5

@@ -38,4 +38,7 @@ FAR_MIN_ERROR = 8.0  # taken only where the dense flow's motions err this much (
 FAR_GAIN = 0.5  # and where the match has at most this × their error
 MOVER_MOTION = 4.0  # pixels against the pan from which a matched piece is a mover
 MOVER_LOOP = 2.0  # pixels: forward-backward loop error within which a mover's pixel holds
+# and, for fast movers, that share of the summed squared lengths of the two flows: the
+# forward-backward test of Sundaram et al. (ECCV 2010), since flow errors grow with motion
+MOVER_LOOP_REL = 0.01
 MOVER_SOLID = 0.85  # share of a mover's pixels that must hold
