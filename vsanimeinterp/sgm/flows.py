@@ -145,9 +145,10 @@ def _loops_back(flow: np.ndarray, back: np.ndarray, f: SGMFrame, pieces: np.ndar
                 ) -> np.ndarray:
     """n bool: which of the ``pieces`` (n bool) of ``f`` have at least :data:`MOVER_SOLID`
     of their pixels (sampled) come back along ``flow`` then ``back`` (h×w×2): within
-    :data:`MOVER_LOOP` pixels, or within :data:`MOVER_LOOP_REL` of ``|flow|² + |back|²`` (at
-    the landing point) squared where that is more. A ball that jumps 70 px between drawings
-    comes back within 4 px, not 2, though its flows are right to a pixel or two."""
+    :data:`MOVER_LOOP` pixels or, where that is more, with a squared loop error below
+    :data:`MOVER_LOOP_REL` × (``|flow|² + |back|²``, ``back`` read where ``flow`` lands). A
+    ball that jumps 70 px between drawings comes back within 4 px, not 2, though its flows
+    are right to a pixel or two."""
     if not pieces.any():
         return pieces
     s = _MOVER_STEP
