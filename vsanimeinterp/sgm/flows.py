@@ -19,7 +19,10 @@ Pipeline (AnimeInterp §3.1, made standalone):
    absolute 8-bit luma difference after backward warping), so a bad match cannot ruin a
    piece the dense flow already gets right, and vice versa. Then each pixel may take a
    neighbour's flow when it lowers the local error, or the dense flow where that is
-   forward-backward consistent and lowers it by more than two 8-bit levels.
+   forward-backward consistent and lowers it by more than two 8-bit levels. Before that,
+   pieces borrow from the pieces they touch (:mod:`vsanimeinterp.sgm.objects`): touching
+   pieces that move against the camera are an object whose joint affine motion each may
+   take, and pieces touching a mover may take its motion.
 5. Flows are brought back to the input size and scaled to its pixel units.
 """
 
@@ -36,8 +39,19 @@ from ..stages import NO_RECORDER, Recorder
 from .frame import SGMFrame, prepare_frame
 from .guided import dis_flow, guided_flow, make_dis
 from .matching import affinity, mutual_match
-from .motion import affine_field, fit_piece_affine, global_motion, local_error, refine_by_candidates
+from .motion import (
+    affine_field,
+    box_piece_error,
+    fit_piece_affine,
+    global_motion,
+    local_error,
+    refine_by_candidates,
+)
+from .objects import adopt_neighbour_motions, object_motions
 from .params import (
+    ADOPT_GAIN,
+    ADOPT_ROUNDS,
+    ADOPT_TRIES,
     BACKGROUND_FRACTION,
     DENSE_HANDICAP,
     DENSE_PRESET,
@@ -53,6 +67,8 @@ from .params import (
     MOVER_LOOP_REL,
     MOVER_MOTION,
     MOVER_SOLID,
+    OBJECT_GAIN,
+    OBJECT_MOTION,
     PAN_MARGIN,
     PATCH_PRESET,
     REFINE_STEPS,
@@ -141,6 +157,15 @@ def _unrivalled(
 _MOVER_STEP = 2
 
 
+def _box_around(bbox: np.ndarray, shape: tuple[int, int], margin: int
+                ) -> tuple[int, int, int, int]:
+    """``(y0, y1, x0, x1)``: the box around piece boxes (K×4 inclusive x0, y0, x1, y1)
+    grown by ``margin`` pixels, within a frame of ``shape`` (h, w)."""
+    h, w = shape
+    return (max(int(bbox[:, 1].min()) - margin, 0), min(int(bbox[:, 3].max()) + margin + 1, h),
+            max(int(bbox[:, 0].min()) - margin, 0), min(int(bbox[:, 2].max()) + margin + 1, w))
+
+
 def _loops_back(flow: np.ndarray, back: np.ndarray, f: SGMFrame, pieces: np.ndarray
                 ) -> np.ndarray:
     """n bool: which of the ``pieces`` (n bool) of ``f`` have at least :data:`MOVER_SOLID`
@@ -183,11 +208,17 @@ def _direction(
     affine fit. Each piece takes the candidate with the lowest texture-weighted photometric
     error. ``far`` marks the pieces of a matched by :func:`_far_matches`.
 
+    Then the pieces that move against the camera and touch form objects
+    (:func:`~.objects.object_motions`), and a piece takes its object's affine motion unless
+    its own candidate explains it :data:`~.params.OBJECT_GAIN` times better.
+
     Returns:
-        ``(flow h×w×2 float32 pixels, front n bool, movers n bool)``: ``front`` marks the
-        far-matched pieces that took their match's motion, ``movers`` the pieces of
+        ``(flow h×w×2 float32 pixels, front n bool, movers n bool, rows n×2×3)``: ``front``
+        marks the far-matched pieces that took their match's motion, ``movers`` the pieces of
         ``pairs`` that move more than :data:`~.params.MOVER_MOTION` against the camera pan
-        (candidates: the caller keeps the unrivalled ones whose final flows loop back).
+        (candidates: the caller keeps the unrivalled ones whose final flows loop back),
+        ``rows`` each piece's motion as affine rows about its centroid (its fit where it took
+        one, else its mean motion).
     """
     labels, n = fa.seg.labels, fa.seg.n_pieces
     # Line pixels were merged into whichever piece is nearest, but an outline moves with the
@@ -196,7 +227,8 @@ def _direction(
     body = fa.texture * ~fa.seg.line_mask
     w_dense = body * consistent
     # Texture weighting: a flat interior matches under any motion, so only detail decides.
-    wt = body.ravel() + 0.02 * ~fa.seg.line_mask.ravel()
+    weigh_map = body + 0.02 * ~fa.seg.line_mask
+    wt = weigh_map.ravel()
     weigh = membership(labels, n, wt)
     cnt = weigh @ np.ones(labels.size) + 1e-9
 
@@ -258,15 +290,57 @@ def _direction(
         mask = (pick == c).view(np.uint8)
         if mask.any():
             cv2.copyTo(np.ascontiguousarray(cands[c], np.float32), mask, out)
+    s = _MOVER_STEP
+    sampled = labels[::s, ::s]
+    mean = piece_mean(out[::s, ::s], sampled, np.bincount(sampled.ravel(), minlength=n))
+    # Each piece's motion as affine rows about its centroid: the fits where it took one, its
+    # mean motion otherwise.
+    rows = np.zeros((n, 2, 3))
+    rows[:, :, 2] = mean
+    rows[choice == 1] = p_dense[choice == 1]
+    if ok.any():
+        rows[choice == n_smooth + 1] = p_g[choice == n_smooth + 1]
+    ref = np.zeros(2) if pan is None else pan
+    against = np.hypot(mean[:, 0] - ref[0], mean[:, 1] - ref[1])
+    member, obj = object_motions(labels, fa.desc.centroid, fa.desc.area, fa.touching,
+                                 (against > OBJECT_MOTION) & ~forced, dense, w_dense)
+    if member.any():
+        # The object's motion is the smoother guess: a piece keeps its own only where that
+        # explains it clearly better. Its error is piece_error's, on the box around the
+        # object pieces (with a margin for the error's window).
+        box = _box_around(fa.desc.bbox[member], labels.shape, 2)
+        y0, y1, x0, x1 = box
+        field = affine_field(labels[y0:y1, x0:x1], fa.desc.centroid - (x0, y0), obj)
+        mine = box_piece_error(fa.gray, fb.gray, field, box, labels, n, weigh_map, 1) / cnt
+        take = member & (mine < OBJECT_GAIN * err[np.arange(n), choice])
+        if take.any():
+            inside = np.take(take, labels[y0:y1, x0:x1])
+            out[y0:y1, x0:x1][inside] = field[inside]
+            rows[take] = obj[take]
+            mean[take] = piece_mean(out[::s, ::s], sampled,
+                                    np.bincount(sampled.ravel(), minlength=n))[take]
+            against = np.hypot(mean[:, 0] - ref[0], mean[:, 1] - ref[1])
     moving = np.zeros(n, bool)
     if pan is not None and pairs.size:
         moving[pairs[:, 0]] = True
         moving &= ~forced
-        s = _MOVER_STEP
-        sampled = labels[::s, ::s]
-        mean = piece_mean(out[::s, ::s] - pan, sampled, np.bincount(sampled.ravel(), minlength=n))
-        moving &= np.hypot(mean[:, 0], mean[:, 1]) > MOVER_MOTION
-    return out, far & (choice >= n_smooth), moving
+        moving &= against > MOVER_MOTION
+    return out, far & (choice >= n_smooth), moving, rows
+
+
+def _adopt(f: SGMFrame, g: SGMFrame, flow: np.ndarray, rows: np.ndarray, movers: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces touching a mover, directly or through pieces that already took its motion,
+    take that motion where it explains them better
+    (:func:`~.objects.adopt_neighbour_motions`). Returns its ``(flow, source)``."""
+    labels = f.seg.labels
+    forced = f.desc.area > MAX_PIECE_FRACTION * labels.size
+    # Flat interiors count here: a mouth is told from the skin around it by its colour, and
+    # only a mover's motion is on offer.
+    weight = (f.texture + 1.0) * ~f.seg.line_mask
+    return adopt_neighbour_motions(
+        f.gray, g.gray, flow, labels, f.desc.centroid, rows, weight, forced, movers,
+        f.touching, ADOPT_ROUNDS, ADOPT_TRIES, ADOPT_GAIN, _MOVER_STEP)
 
 
 def pair_flows(
@@ -288,8 +362,9 @@ def pair_flows(
             ``"front21"`` (h×w bool: pixels of pieces that jumped far, on a matched piece's
             motion; synthesis puts them in front where they cross others), ``"movers12"`` /
             ``"movers21"`` (h×w bool: pixels of unrivalled matched pieces moving against the
-            camera whose flows loop back; synthesis puts them in front where both frames'
-            movers agree and keeps the frame blend out of the spots they left).
+            camera, and of pieces that took such a piece's motion, whose flows loop back;
+            synthesis puts them in front where both frames' movers agree and keeps the frame
+            blend out of the spots they left).
 
     Returns:
         ``(F12, F21)``, each H×W×2 float32 at the original frame size, in pixels of that size
@@ -319,13 +394,9 @@ def pair_flows(
     with recorder.stage("flow"):
         patch_dis = make_dis(PATCH_PRESET)
         ok12, ok21 = _consistent(dense12, dense21), _consistent(dense21, dense12)
-        f12, front_a, mover_a = _direction(a, b, pairs, dense12, ok12, patch_dis, far_a)
-        f21, front_b, mover_b = _direction(b, a, pairs_back, dense21, ok21, patch_dis, far_b)
-        # Where DIS is consistent both ways its per-pixel flow is a candidate too: a piece
-        # that turns or scales is only roughly affine, and no per-piece motion fits it.
-        f12 = refine_by_candidates(a.gray, b.gray, f12, REFINE_STEPS, fields=((dense12, ok12),))
-        f21 = refine_by_candidates(b.gray, a.gray, f21, REFINE_STEPS, fields=((dense21, ok21),))
-        out = resize_flow_hw2(f12, a.orig_size), resize_flow_hw2(f21, b.orig_size)
+        f12, front_a, mover_a, rows_a = _direction(a, b, pairs, dense12, ok12, patch_dis, far_a)
+        f21, front_b, mover_b, rows_b = _direction(b, a, pairs_back, dense21, ok21, patch_dis,
+                                                   far_b)
     with recorder.stage("matching"):
         # Movers may go in front where they cross the background (see synthesis.softsplat).
         # A wrongly matched piece in front is a solid error instead of a faint one, so only
@@ -336,10 +407,18 @@ def pair_flows(
         mover_a &= np.isin(np.arange(a.seg.n_pieces), unique[:, 0])
         mover_b &= np.isin(np.arange(b.seg.n_pieces), unique[:, 1])
     with recorder.stage("flow"):
+        f12, source_a = _adopt(a, b, f12, rows_a, mover_a)
+        f21, source_b = _adopt(b, a, f21, rows_b, mover_b)
+        # Where DIS is consistent both ways its per-pixel flow is a candidate too: a piece
+        # that turns or scales is only roughly affine, and no per-piece motion fits it.
+        f12 = refine_by_candidates(a.gray, b.gray, f12, REFINE_STEPS, fields=((dense12, ok12),))
+        f21 = refine_by_candidates(b.gray, a.gray, f21, REFINE_STEPS, fields=((dense21, ok21),))
+        out = resize_flow_hw2(f12, a.orig_size), resize_flow_hw2(f21, b.orig_size)
         # A mover drawn in front must be where its flow says at both ends: a piece whose
-        # flows do not loop back (it deforms, or half of it is hidden) keeps the hedge.
-        mover_a = _loops_back(f12, f21, a, mover_a)
-        mover_b = _loops_back(f21, f12, b, mover_b)
+        # flows do not loop back (it deforms, or half of it is hidden) keeps the hedge. The
+        # pieces that took a mover's motion are candidates with it.
+        mover_a = _loops_back(f12, f21, a, mover_a[source_a])
+        mover_b = _loops_back(f21, f12, b, mover_b[source_b])
     if details is not None:
         details.update(matches=matched, guided12=pairs, guided21=pairs_back,
                        dense12=dense12, dense21=dense21, flow12=f12, flow21=f21,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -14,6 +15,7 @@ from ..metrics import to_uint8
 from ..stages import NO_RECORDER, Recorder
 from .matching import PieceDescriptors, describe
 from .params import WORK_PIXELS
+from .pieces import adjacency
 from .segmentation import Segmentation, segment
 
 
@@ -41,6 +43,12 @@ class SGMFrame:
     @property
     def work_size(self) -> tuple[int, int]:
         return self.image.shape[0], self.image.shape[1]
+
+    @cached_property
+    def touching(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pieces that touch and the length of their shared border:
+        :func:`~.pieces.adjacency` of the segmentation, computed once for both pairs."""
+        return adjacency(self.seg.labels, self.seg.n_pieces)
 
 
 def work_size_for(height: int, width: int, max_pixels: int = WORK_PIXELS) -> tuple[int, int]:

@@ -23,9 +23,36 @@ def local_error(a: np.ndarray, b: np.ndarray, flow: np.ndarray, radius: int) -> 
     return cv2.blur(abs_error(a, b, flow), (k, k), borderType=cv2.BORDER_REFLECT)
 
 
+def box_piece_error(
+    a: np.ndarray, b: np.ndarray, flow: np.ndarray, box: tuple[int, int, int, int],
+    labels: np.ndarray, n: int, weight: np.ndarray, radius: int,
+) -> np.ndarray:
+    """Per-piece sums of the weighted :func:`local_error` over a box of the frame, for a flow
+    given on that box only: a candidate for a few pieces need not be warped frame-wide.
+
+    Args:
+        a, b: h×w uint8 luma frames; flow: (y1-y0)×(x1-x0)×2 pixels, the box of ``a``.
+        box: ``(y0, y1, x0, x1)``; labels: h×w int32 pieces, n of them; weight: h×w ≥ 0.
+        radius: the error window's radius. Pieces closer than ``radius + 1`` to the box's
+            edge (inside the frame) get other sums than frame-wide.
+
+    Returns:
+        n float64 sums (0 for the pieces outside the box).
+    """
+    y0, y1, x0, x1 = box
+    coords = cv2.add(np.ascontiguousarray(flow, np.float32), pixel_grid_hw2(y1 - y0, x1 - x0))
+    coords[..., 0] += x0
+    coords[..., 1] += y0
+    warped = cv2.remap(b, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    k = 2 * radius + 1
+    err = cv2.blur(cv2.absdiff(a[y0:y1, x0:x1], warped), (k, k), borderType=cv2.BORDER_REFLECT)
+    lab = labels[y0:y1, x0:x1].ravel()
+    return np.bincount(lab, (weight[y0:y1, x0:x1] * err).ravel(), n)
+
+
 def fit_piece_affine(
     labels: np.ndarray, n: int, centroid: np.ndarray, flow: np.ndarray, weight: np.ndarray,
-    iterations: int = 3, sigma: float = 1.0,
+    iterations: int = 3, sigma: float = 1.0, damp: float = AFFINE_DAMP,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Robust weighted affine motion of every piece, all pieces solved at once.
 
@@ -37,6 +64,7 @@ def fit_piece_affine(
     Args:
         labels: h×w int32 pieces; centroid: n×2 piece centroids (pixels).
         flow: h×w×2 samples (pixels); weight: h×w float ≥ 0.
+        damp: ridge on the linear terms, relative to the total weight.
 
     Returns:
         ``(params n×2×3, support n)``: affine rows for u and v in centred coordinates
@@ -60,9 +88,9 @@ def fit_piece_affine(
         sums = [np.bincount(lab, wk * t, n) for t in (x * x, x * y, y * y, x, y, np.ones_like(x))]
         sxx, sxy, syy, sx, sy, s1 = sums
         m = np.empty((n, 3, 3))
-        m[:, 0, 0] = sxx + AFFINE_DAMP * s1
+        m[:, 0, 0] = sxx + damp * s1
         m[:, 0, 1] = m[:, 1, 0] = sxy
-        m[:, 1, 1] = syy + AFFINE_DAMP * s1
+        m[:, 1, 1] = syy + damp * s1
         m[:, 0, 2] = m[:, 2, 0] = sx
         m[:, 1, 2] = m[:, 2, 1] = sy
         m[:, 2, 2] = s1
@@ -94,6 +122,23 @@ def affine_field(labels: np.ndarray, centroid: np.ndarray, params: np.ndarray) -
         out[..., k] = (np.take(sx[:, k].astype(np.float32), labels) * grid[..., 0]
                        + np.take(sy[:, k].astype(np.float32), labels) * grid[..., 1]
                        + np.take(c0[:, k].astype(np.float32), labels))
+    return out
+
+
+def affine_at(rows: np.ndarray, centre: np.ndarray, xs: np.ndarray, ys: np.ndarray
+              ) -> np.ndarray:
+    """Motions (P×2 pixels) of P affine motions at P points: ``rows`` P×2×3 in the centred
+    coordinates of :func:`fit_piece_affine` about ``centre`` (P×2), evaluated at (xs, ys)."""
+    x = ((xs - centre[:, 0]) / AFFINE_NORM)[:, None]
+    y = ((ys - centre[:, 1]) / AFFINE_NORM)[:, None]
+    return rows[:, :, 0] * x + rows[:, :, 1] * y + rows[:, :, 2]
+
+
+def recentre(rows: np.ndarray, centre: np.ndarray, to: np.ndarray) -> np.ndarray:
+    """The same affine motions (P×2×3 about ``centre`` P×2) written about the points ``to``
+    (P×2): only the constant column changes."""
+    out = rows.copy()
+    out[:, :, 2] = affine_at(rows, centre, to[:, 0], to[:, 1])
     return out
 
 

@@ -42,3 +42,10 @@ MOVER_LOOP = 2.0  # pixels: forward-backward loop error within which a mover's p
 # forward-backward test of Sundaram et al. (ECCV 2010), since flow errors grow with motion
 MOVER_LOOP_REL = 0.01
 MOVER_SOLID = 0.85  # share of a mover's pixels that must hold
+# Pieces that move together (objects.py).
+OBJECT_MOTION = 1.0  # pixels against the pan from which touching pieces form an object
+OBJECT_GAIN = 1.5  # a piece takes its object's motion unless its own errs under 1/this of it
+OBJECT_DAMP = 0.001  # ridge of the object's affine fit (pieces alone: AFFINE_DAMP)
+ADOPT_ROUNDS = 4  # how many pieces away from a mover its motion may travel
+ADOPT_TRIES = 5  # a piece tries the motions of this many touching pieces at most
+ADOPT_GAIN = 0.9  # and takes one that brings its photometric error under this × its own

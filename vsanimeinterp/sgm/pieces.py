@@ -36,3 +36,22 @@ def piece_mean(values: np.ndarray, labels: np.ndarray, area: np.ndarray) -> np.n
     n = area.shape[0]
     sums = membership(labels, n) @ values.reshape(labels.size, -1)
     return sums / np.maximum(area, 1)[:, None]
+
+
+def adjacency(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces that touch (4-neighbourhood) and how long their shared border is.
+
+    Args:
+        labels: h×w int piece index ``0..n-1``; n: number of pieces.
+
+    Returns:
+        ``(pairs E×2 int64, length E int64)``: each touching pair once as (lower, higher)
+        index, with the number of pixel edges between them.
+    """
+    keys = []
+    for p, q in ((labels[:, :-1], labels[:, 1:]), (labels[:-1], labels[1:])):
+        cut = p != q
+        pc, qc = p[cut].astype(np.int64), q[cut].astype(np.int64)
+        keys.append(np.minimum(pc, qc) * n + np.maximum(pc, qc))
+    key, length = np.unique(np.concatenate(keys), return_counts=True)
+    return np.stack(np.divmod(key, n), 1), length

@@ -1,0 +1,251 @@
+"""Pieces that move together.
+
+A cel character or a logo is many colour pieces: skin, the halves of a face cut apart by its
+eyes, a mouth, the wedges between a logo's lines. Each piece's own motion candidates
+(:mod:`.motion`) are fitted to that piece's samples alone, so they are noisy where a piece
+has few reliable samples, and wrong where matching swapped two look-alike pieces. Two steps
+use the pieces around:
+
+* **Objects** (:func:`object_motions`): touching pieces that all move against the camera are
+  one object, and one affine fit to all its reliable samples is a candidate for each of its
+  pieces. On a spinning logo of about 150 pieces the fit is within 0.8 px of the logo's
+  rigid motion where the per-piece choice was 3.7 px off on average.
+* **Adoption** (:func:`adopt_neighbour_motions`): pieces touching a mover (a piece matched
+  without a rival) try its motion, and pass it on to their own neighbours.
+
+Both compare photometric errors on every second pixel of the pieces concerned
+(:class:`PieceSamples`), which costs far less than a full-frame error per candidate.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from .motion import affine_at, fit_piece_affine, recentre
+from .params import OBJECT_DAMP
+
+
+def _sample_image(img: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Bilinear samples (P float32) of an h×w uint8 image at P float points, edges
+    replicated. ``cv2.remap`` takes maps under 32767 wide, so the points go in rows of 1024."""
+    p = xs.size
+    rows = -(-p // 1024)
+    maps = np.zeros((2, rows * 1024), np.float32)
+    maps[0, :p], maps[1, :p] = xs, ys
+    out = cv2.remap(img, maps[0].reshape(rows, 1024), maps[1].reshape(rows, 1024),
+                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.ravel()[:p].astype(np.float32)
+
+
+class PieceSamples:
+    """Every ``step``-th pixel (along each axis) of some pieces of a frame, with their luma
+    and weight, for per-piece photometric errors of candidate motions.
+
+    Args:
+        labels: h×w int32 pieces; pieces: n bool, those to sample.
+        luma: h×w uint8 frame; weight: h×w float ≥ 0, each pixel's weight in the errors.
+        step: sampling step in pixels.
+
+    Attributes:
+        piece: P int64 piece of each sample; xs, ys: P float32 pixel coordinates.
+    """
+
+    def __init__(self, labels: np.ndarray, pieces: np.ndarray, luma: np.ndarray,
+                 weight: np.ndarray, step: int) -> None:
+        sampled = labels[::step, ::step]
+        yi, xi = np.nonzero(np.take(pieces, sampled))
+        self.n = pieces.shape[0]
+        self.piece = sampled[yi, xi].astype(np.int64)
+        yi, xi = yi * step, xi * step
+        self.xs, self.ys = xi.astype(np.float32), yi.astype(np.float32)
+        self._rows, self._cols = yi, xi
+        self._luma = luma[yi, xi].astype(np.float32)
+        self._weight = weight[yi, xi].astype(np.float32)
+        self._total = np.bincount(self.piece, self._weight, self.n)
+        self.step = step
+
+    def __len__(self) -> int:
+        return self.piece.size
+
+    def read(self, field: np.ndarray) -> np.ndarray:
+        """The h×w×C ``field`` at the samples: P×C."""
+        return field[self._rows, self._cols]
+
+    def motion(self, rows: np.ndarray, centre: np.ndarray, at: np.ndarray | None = None
+               ) -> np.ndarray:
+        """Each sample's (or the samples ``at``'s) motion under its piece's affine ``rows``
+        (n×2×3 about ``centre`` n×2): P×2 pixels."""
+        at = slice(None) if at is None else at
+        p = self.piece[at]
+        return affine_at(rows[p], centre[p], self.xs[at], self.ys[at])
+
+    def error(self, other: np.ndarray, flow: np.ndarray, at: np.ndarray | None = None
+              ) -> np.ndarray:
+        """Per-piece weighted mean absolute difference (8-bit levels) between the frame and
+        ``other`` (h×w uint8) read at ``x + flow`` (P×2, one row per sample or per sample of
+        ``at``): n float64, inf for pieces with no sample among them."""
+        at = slice(None) if at is None else at
+        there = _sample_image(other, self.xs[at] + flow[:, 0], self.ys[at] + flow[:, 1])
+        p = self.piece[at]
+        err = np.bincount(p, np.abs(self._luma[at] - there) * self._weight[at], self.n)
+        out = err / np.maximum(self._total, 1e-9)
+        out[np.bincount(p, minlength=self.n) == 0] = np.inf
+        return out
+
+    def write(self, flow: np.ndarray, labels: np.ndarray, pieces: np.ndarray,
+              rows: np.ndarray, centre: np.ndarray) -> np.ndarray:
+        """A copy of the h×w×2 ``flow`` with every pixel of the sampled ``pieces`` (n bool)
+        set to its piece's affine motion (``rows`` n×2×3 about ``centre`` n×2)."""
+        out = np.array(flow, np.float32, copy=True)
+        mine = np.take(pieces, self.piece)
+        if not mine.any():
+            return out
+        # A piece lies within a step of its samples' bounding box.
+        s = self.step
+        y0, y1 = max(int(self._rows[mine].min()) - s, 0), int(self._rows[mine].max()) + s + 1
+        x0, x1 = max(int(self._cols[mine].min()) - s, 0), int(self._cols[mine].max()) + s + 1
+        yy, xx = np.nonzero(np.take(pieces, labels[y0:y1, x0:x1]))
+        yy, xx = yy + y0, xx + x0
+        p = labels[yy, xx]
+        out[yy, xx] = affine_at(rows[p], centre[p], xx.astype(np.float32),
+                                yy.astype(np.float32))
+        return out
+
+
+def object_motions(
+    labels: np.ndarray, centroid: np.ndarray, area: np.ndarray,
+    touching: tuple[np.ndarray, np.ndarray], moving: np.ndarray, flow: np.ndarray,
+    weight: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Objects made of touching ``moving`` pieces, and one affine motion each.
+
+    Two characters that touch become one object too; its motion then explains neither, and
+    the caller's photometric test keeps their pieces' own motions.
+
+    Args:
+        labels: h×w int32 pieces; centroid: n×2 (pixels); area: n (pixels).
+        touching: ``(pairs E×2, border length E)`` (:func:`~.pieces.adjacency`).
+        moving: n bool, pieces that move against the camera.
+        flow: h×w×2 flow samples (pixels); weight: h×w ≥ 0, their reliability.
+
+    Returns:
+        ``(member n bool, rows n×2×3)``: the pieces that belong to an object of two or more
+        pieces with samples to fit, and their object's affine motion about each piece's own
+        centroid (:func:`~.motion.fit_piece_affine` coordinates).
+    """
+    n = area.shape[0]
+    rows = np.zeros((n, 2, 3))
+    i, j = touching[0][:, 0], touching[0][:, 1]
+    link = moving[i] & moving[j]
+    if not link.any():
+        return np.zeros(n, bool), rows
+    graph = sparse.coo_matrix((np.ones(int(link.sum())), (i[link], j[link])), shape=(n, n))
+    k, comp = connected_components(graph, directed=False)
+    member = np.bincount(comp, minlength=k)[comp] >= 2
+    mass = np.maximum(np.bincount(comp, area, k), 1e-9)
+    centre = np.stack([np.bincount(comp, area * centroid[:, d], k) for d in (0, 1)], 1)
+    centre /= mass[:, None]
+    glabels = np.take(comp.astype(np.int32), labels)
+    # An object has samples all over it: the ridge that lets a small piece fall back to a
+    # translation would only shrink its turn and zoom (by 5 % on a 180 px wheel).
+    fit, support = fit_piece_affine(glabels, k, centre, flow, weight * np.take(member, labels),
+                                    damp=OBJECT_DAMP)
+    member &= support[comp] > 0
+    return member, recentre(fit[comp], centre[comp], centroid)
+
+
+def adopt_neighbour_motions(
+    a: np.ndarray, b: np.ndarray, flow: np.ndarray, labels: np.ndarray, centroid: np.ndarray,
+    rows: np.ndarray, weight: np.ndarray, frozen: np.ndarray, givers: np.ndarray,
+    touching: tuple[np.ndarray, np.ndarray], rounds: int, tries: int, gain: float, step: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Let pieces take the motion of a touching piece that is known to be right.
+
+    Matching may follow one piece of a character right (a mouth) and swap its look-alike
+    neighbours (the two halves of the face around it) or leave them unmatched; pixel
+    propagation reaches only a few pixels into a piece. Each piece touching a ``givers``
+    piece tries the motions of up to ``tries`` such neighbours (longest shared border first,
+    only motions more than a pixel from its own) and takes the best when its photometric
+    error drops below ``gain`` × the current one. A piece that took a motion gives it on in
+    the next round, so in ``rounds`` a motion travels that many pieces.
+
+    Args:
+        a, b: h×w uint8 luma frames; flow: h×w×2 float32 pixels a→b (not modified).
+        labels: h×w int32 pieces of ``a``; centroid: n×2 their centroids (pixels).
+        rows: n×2×3 each piece's current motion, affine about its centroid
+            (:func:`~.motion.fit_piece_affine` coordinates; a translation has only the
+            constant column).
+        weight: h×w ≥ 0, each pixel's weight in the photometric errors.
+        frozen: n bool, pieces that keep their motion; givers: n bool.
+        touching: ``(pairs E×2, border length E)`` (:func:`~.pieces.adjacency`).
+        step: the errors are sampled every ``step`` pixels along each axis.
+
+    Returns:
+        ``(flow h×w×2 float32, source n int)``: ``source`` is the piece whose motion each
+        piece ended with (itself where it kept its own).
+    """
+    n = centroid.shape[0]
+    source = np.arange(n)
+    pairs, length = touching
+    if not givers.any() or pairs.size == 0:
+        return flow, source
+    # Both directions of every touching pair, each receiver's longest borders first.
+    recv = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    give = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    order = np.lexsort((-np.concatenate([length, length]), recv))
+    recv, give = recv[order], give[order]
+    # Only pieces within `rounds` steps of a giver can change: only they are sampled.
+    reach = givers.copy()
+    for _ in range(rounds):
+        reach[recv[reach[give]]] = True
+    reach &= ~frozen & ~givers
+    if not reach.any():
+        return flow, source
+    samples = PieceSamples(labels, reach, a, weight, step)
+    current = samples.read(flow)
+    m = rows.astype(np.float32)
+    centre = centroid.astype(np.float32)
+    cx, cy = centre[:, 0].copy(), centre[:, 1].copy()
+    givers = givers.copy()
+    adopted = np.zeros(n, bool)
+    for _ in range(rounds):
+        own = affine_at(m, centre, cx, cy)
+        apart = np.hypot(*(own[recv] - own[give]).T) > 1.0
+        ok = apart & reach[recv] & ~givers[recv] & givers[give]
+        r, g = recv[ok], give[ok]
+        if r.size == 0:
+            break
+        first = np.r_[True, r[1:] != r[:-1]]
+        rank = np.arange(r.size) - np.maximum.accumulate(np.where(first, np.arange(r.size), 0))
+        keep = rank < tries
+        r, g, rank = r[keep], g[keep], rank[keep]
+        active = np.zeros(n, bool)
+        active[r] = True
+        at = np.flatnonzero(active[samples.piece])
+        cur = samples.error(b, current[at], at)
+        best = np.full(n, np.inf)
+        best_giver = np.full(n, -1)
+        for k in range(int(rank.max()) + 1):
+            giver = np.full(n, -1)
+            giver[r[rank == k]] = g[rank == k]
+            gi = giver[samples.piece[at]]
+            sub, q = at[gi >= 0], gi[gi >= 0]
+            e = samples.error(b, affine_at(m[q], centre[q], samples.xs[sub], samples.ys[sub]),
+                              sub)
+            better = e < best
+            best[better], best_giver[better] = e[better], giver[better]
+        take = active & (best < gain * cur)
+        if not take.any():
+            break
+        q = best_giver[take]
+        m[take], centre[take], source[take] = m[q], centre[q], source[q]
+        adopted |= take
+        givers |= take
+        sub = np.flatnonzero(take[samples.piece])
+        current[sub] = samples.motion(m, centre, sub)
+    if not adopted.any():
+        return flow, source
+    return samples.write(flow, labels, adopted, m, centre), source
