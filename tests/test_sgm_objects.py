@@ -44,6 +44,15 @@ def _wedges(n: int = 12, radius: float = 90.0) -> np.ndarray:
     return labels
 
 
+def _boxes(labels: np.ndarray, n: int) -> np.ndarray:
+    """n×4 inclusive (x0, y0, x1, y1) boxes of the pieces."""
+    out = np.zeros((n, 4), np.int64)
+    for p in range(n):
+        ys, xs = np.nonzero(labels == p)
+        out[p] = xs.min(), ys.min(), xs.max(), ys.max()
+    return out
+
+
 def test_an_object_fit_recovers_a_turning_wheel_from_noisy_samples() -> None:
     labels = _wedges()
     n = 13
@@ -57,8 +66,8 @@ def test_an_object_fit_recovers_a_turning_wheel_from_noisy_samples() -> None:
     centroid = np.stack([np.bincount(labels.ravel(), xx.ravel(), n),
                          np.bincount(labels.ravel(), yy.ravel(), n)], 1) / area[:, None]
     moving = np.arange(n) > 0
-    member, rows = object_motions(labels, centroid, area, adjacency(labels, n), moving,
-                                  noisy, weight)
+    member, rows = object_motions(labels, centroid, area, _boxes(labels, n),
+                                  adjacency(labels, n), moving, noisy, weight)
     assert member.tolist() == [False] + [True] * 12
     inside = labels > 0
     p = labels[inside]
@@ -80,13 +89,13 @@ def test_still_pieces_are_no_object_and_a_lone_mover_is_none_either() -> None:
     centroid = np.zeros((n, 2))
     flow = np.zeros((H, W, 2), np.float32)
     weight = np.ones((H, W), np.float32)
-    touching = adjacency(labels, n)
-    member, _ = object_motions(labels, centroid, area, touching, np.zeros(n, bool), flow,
-                               weight)
+    touching, boxes = adjacency(labels, n), _boxes(labels, n)
+    member, _ = object_motions(labels, centroid, area, boxes, touching, np.zeros(n, bool),
+                               flow, weight)
     assert not member.any()
     lone = np.zeros(n, bool)
     lone[2] = True
-    member, _ = object_motions(labels, centroid, area, touching, lone, flow, weight)
+    member, _ = object_motions(labels, centroid, area, boxes, touching, lone, flow, weight)
     assert not member.any()
 
 

@@ -302,8 +302,9 @@ def _direction(
         rows[choice == n_smooth + 1] = p_g[choice == n_smooth + 1]
     ref = np.zeros(2) if pan is None else pan
     against = np.hypot(mean[:, 0] - ref[0], mean[:, 1] - ref[1])
-    member, obj = object_motions(labels, fa.desc.centroid, fa.desc.area, fa.touching,
-                                 (against > OBJECT_MOTION) & ~forced, dense, w_dense)
+    member, obj = object_motions(labels, fa.desc.centroid, fa.desc.area, fa.desc.bbox,
+                                 fa.touching, (against > OBJECT_MOTION) & ~forced, dense,
+                                 w_dense)
     if member.any():
         # The object's motion is the smoother guess: a piece keeps its own only where that
         # explains it clearly better. Its error is piece_error's, on the box around the

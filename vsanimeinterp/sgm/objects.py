@@ -116,7 +116,7 @@ class PieceSamples:
 
 
 def object_motions(
-    labels: np.ndarray, centroid: np.ndarray, area: np.ndarray,
+    labels: np.ndarray, centroid: np.ndarray, area: np.ndarray, bbox: np.ndarray,
     touching: tuple[np.ndarray, np.ndarray], moving: np.ndarray, flow: np.ndarray,
     weight: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +126,8 @@ def object_motions(
     the caller's photometric test keeps their pieces' own motions.
 
     Args:
-        labels: h×w int32 pieces; centroid: n×2 (pixels); area: n (pixels).
+        labels: h×w int32 pieces; centroid: n×2 (pixels); area: n (pixels); bbox: n×4
+            inclusive (x0, y0, x1, y1).
         touching: ``(pairs E×2, border length E)`` (:func:`~.pieces.adjacency`).
         moving: n bool, pieces that move against the camera.
         flow: h×w×2 flow samples (pixels); weight: h×w ≥ 0, their reliability.
@@ -148,11 +149,17 @@ def object_motions(
     mass = np.maximum(np.bincount(comp, area, k), 1e-9)
     centre = np.stack([np.bincount(comp, area * centroid[:, d], k) for d in (0, 1)], 1)
     centre /= mass[:, None]
-    glabels = np.take(comp.astype(np.int32), labels)
+    # The objects' samples lie in the box around their pieces; the fit's centred
+    # coordinates are the same in the box's frame.
+    b = bbox[member]
+    y0, y1 = int(b[:, 1].min()), int(b[:, 3].max()) + 1
+    x0, x1 = int(b[:, 0].min()), int(b[:, 2].max()) + 1
+    box = labels[y0:y1, x0:x1]
     # An object has samples all over it: the ridge that lets a small piece fall back to a
     # translation would only shrink its turn and zoom (by 5 % on a 180 px wheel).
-    fit, support = fit_piece_affine(glabels, k, centre, flow, weight * np.take(member, labels),
-                                    damp=OBJECT_DAMP)
+    fit, support = fit_piece_affine(
+        np.take(comp.astype(np.int32), box), k, centre - (x0, y0), flow[y0:y1, x0:x1],
+        weight[y0:y1, x0:x1] * np.take(member, box), damp=OBJECT_DAMP)
     member &= support[comp] > 0
     return member, recentre(fit[comp], centre[comp], centroid)
 
