@@ -154,6 +154,19 @@ def backwarp_hw2(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return cv2.remap(img, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def sample_points(img: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """An h×w(×C) image read at P float points (``xs``, ``ys`` pixels), bilinear, edges
+    replicated: P(×C), the image's dtype."""
+    p = xs.size
+    # remap takes maps under 32767 wide: the points go in rows of 1024.
+    rows = -(-p // 1024)
+    maps = np.zeros((2, rows * 1024), np.float32)
+    maps[0, :p], maps[1, :p] = xs, ys
+    out = cv2.remap(img, maps[0].reshape(rows, 1024), maps[1].reshape(rows, 1024),
+                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape((rows * 1024, *img.shape[2:]))[:p]
+
+
 def resize_flow_hw2(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Bilinear resize of an H×W×2 float32 flow in pixels to ``size`` = (h, w), in pixels of
     the new size."""

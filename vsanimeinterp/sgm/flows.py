@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..ops.flow import backwarp_hw2, hwc_to_tensor, resize_flow_hw2, tensor_to_hwc
+from ..ops.flow import backwarp_hw2, hwc_to_tensor, resize_flow_hw2, sample_points, tensor_to_hwc
 from ..stages import NO_RECORDER, Recorder
 from .frame import SGMFrame, prepare_frame
 from .guided import dis_flow, guided_flow, make_dis
@@ -182,13 +182,7 @@ def _loops_back(flow: np.ndarray, back: np.ndarray, f: SGMFrame, pieces: np.ndar
     lab = labels[ys, xs]
     ys, xs = ys * s, xs * s
     go = flow[ys, xs]
-    # remap takes maps under 32767 wide: the points go in rows of 1024.
-    p = len(xs)
-    maps = np.zeros((2, -(-p // 1024) * 1024), np.float32)
-    maps[0, :p] = xs + go[:, 0]
-    maps[1, :p] = ys + go[:, 1]
-    there = cv2.remap(back, maps[0].reshape(-1, 1024), maps[1].reshape(-1, 1024),
-                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)[:p]
+    there = sample_points(back, xs + go[:, 0], ys + go[:, 1])
     miss = (go[:, 0] + there[:, 0]) ** 2 + (go[:, 1] + there[:, 1]) ** 2
     tol = np.maximum(MOVER_LOOP**2, MOVER_LOOP_REL * ((go**2).sum(1) + (there**2).sum(1)))
     ok = miss < tol

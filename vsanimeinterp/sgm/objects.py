@@ -19,25 +19,13 @@ Both compare photometric errors on every second pixel of the pieces concerned
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from ..ops.flow import sample_points
 from .motion import affine_at, fit_piece_affine, recentre
 from .params import OBJECT_DAMP
-
-
-def _sample_image(img: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Bilinear samples (P float32) of an h×w uint8 image at P float points, edges
-    replicated. ``cv2.remap`` takes maps under 32767 wide, so the points go in rows of 1024."""
-    p = xs.size
-    rows = -(-p // 1024)
-    maps = np.zeros((2, rows * 1024), np.float32)
-    maps[0, :p], maps[1, :p] = xs, ys
-    out = cv2.remap(img, maps[0].reshape(rows, 1024), maps[1].reshape(rows, 1024),
-                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return out.ravel()[:p].astype(np.float32)
 
 
 class PieceSamples:
@@ -88,7 +76,8 @@ class PieceSamples:
         ``other`` (h×w uint8) read at ``x + flow`` (P×2, one row per sample or per sample of
         ``at``): n float64, inf for pieces with no sample among them."""
         at = slice(None) if at is None else at
-        there = _sample_image(other, self.xs[at] + flow[:, 0], self.ys[at] + flow[:, 1])
+        there = sample_points(other, self.xs[at] + flow[:, 0],
+                              self.ys[at] + flow[:, 1]).astype(np.float32)
         p = self.piece[at]
         err = np.bincount(p, np.abs(self._luma[at] - there) * self._weight[at], self.n)
         out = err / np.maximum(self._total, 1e-9)
