@@ -74,7 +74,7 @@ from .params import (
     REFINE_STEPS,
     WORK_PIXELS,
 )
-from .pieces import membership, piece_mean
+from .pieces import box_around, membership, piece_mean
 
 
 def _select_pairs(fa: SGMFrame, fb: SGMFrame, pairs: np.ndarray) -> np.ndarray:
@@ -155,15 +155,6 @@ def _unrivalled(
 #: Every how many pixels (each axis) the per-piece mover statistics are sampled: means and
 #: shares over a piece need not see every pixel.
 _MOVER_STEP = 2
-
-
-def _box_around(bbox: np.ndarray, shape: tuple[int, int], margin: int
-                ) -> tuple[int, int, int, int]:
-    """``(y0, y1, x0, x1)``: the box around piece boxes (K×4 inclusive x0, y0, x1, y1)
-    grown by ``margin`` pixels, within a frame of ``shape`` (h, w)."""
-    h, w = shape
-    return (max(int(bbox[:, 1].min()) - margin, 0), min(int(bbox[:, 3].max()) + margin + 1, h),
-            max(int(bbox[:, 0].min()) - margin, 0), min(int(bbox[:, 2].max()) + margin + 1, w))
 
 
 def _loops_back(flow: np.ndarray, back: np.ndarray, f: SGMFrame, pieces: np.ndarray
@@ -303,7 +294,7 @@ def _direction(
         # The object's motion is the smoother guess: a piece keeps its own only where that
         # explains it clearly better. Its error is piece_error's, on the box around the
         # object pieces (with a margin for the error's window).
-        box = _box_around(fa.desc.bbox[member], labels.shape, 2)
+        box = box_around(fa.desc.bbox[member], labels.shape, 2)
         y0, y1, x0, x1 = box
         field = affine_field(labels[y0:y1, x0:x1], fa.desc.centroid - (x0, y0), obj)
         mine = box_piece_error(fa.gray, fb.gray, field, box, labels, n, weigh_map, 1) / cnt

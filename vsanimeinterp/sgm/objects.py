@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import connected_components
 from ..ops.flow import sample_points
 from .motion import affine_at, fit_piece_affine, recentre
 from .params import OBJECT_DAMP
+from .pieces import box_around
 
 
 class PieceSamples:
@@ -140,9 +141,7 @@ def object_motions(
     centre /= mass[:, None]
     # The objects' samples lie in the box around their pieces; the fit's centred
     # coordinates are the same in the box's frame.
-    b = bbox[member]
-    y0, y1 = int(b[:, 1].min()), int(b[:, 3].max()) + 1
-    x0, x1 = int(b[:, 0].min()), int(b[:, 2].max()) + 1
+    y0, y1, x0, x1 = box_around(bbox[member], labels.shape)
     box = labels[y0:y1, x0:x1]
     # An object has samples all over it: the ridge that lets a small piece fall back to a
     # translation would only shrink its turn and zoom (by 5 % on a 180 px wheel).

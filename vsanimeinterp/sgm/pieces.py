@@ -55,3 +55,13 @@ def adjacency(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         keys.append(np.minimum(pc, qc) * n + np.maximum(pc, qc))
     key, length = np.unique(np.concatenate(keys), return_counts=True)
     return np.stack(np.divmod(key, n), 1), length
+
+
+def box_around(bbox: np.ndarray, shape: tuple[int, int], margin: int = 0
+               ) -> tuple[int, int, int, int]:
+    """``(y0, y1, x0, x1)``: the box around piece boxes (K×4 inclusive x0, y0, x1, y1, as
+    :class:`~.matching.PieceDescriptors` has them) grown by ``margin`` pixels, within a
+    frame of ``shape`` (h, w)."""
+    h, w = shape
+    return (max(int(bbox[:, 1].min()) - margin, 0), min(int(bbox[:, 3].max()) + margin + 1, h),
+            max(int(bbox[:, 0].min()) - margin, 0), min(int(bbox[:, 2].max()) + margin + 1, w))
