@@ -30,6 +30,41 @@ def test_to_uint8_matches_rounding_before_clipping() -> None:
         np.testing.assert_array_equal(to_uint8(x), rounded_first)
 
 
+def test_to_uint8_is_clip_scale_rint_for_every_shape_and_dtype() -> None:
+    """The OpenCV conversion gives the bits of ``rint(clip(x, 0, 1) · 255)`` in the input's
+    precision: every channel of an RGB frame (not only the first), next to the ties, and for
+    views, batches, float16, integers and empty arrays."""
+    rng = np.random.default_rng(3)
+
+    def reference(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        x = x if x.dtype == np.float64 else x.astype(np.float32)
+        return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+    ties = ((np.arange(256) + 0.5) / 255).astype(np.float32)
+    near = [ties]
+    lo, hi = ties, ties
+    for _ in range(4):
+        lo, hi = np.nextafter(lo, np.float32(-1)), np.nextafter(hi, np.float32(2))
+        near += [lo, hi]
+    cases = [
+        rng.uniform(-0.2, 1.2, (54, 96, 3)).astype(np.float32),
+        rng.uniform(-0.2, 1.2, (2, 3, 17, 9)),
+        rng.random((40, 60, 3), dtype=np.float32)[::2, 1::3],
+        rng.random((7, 5, 4)).astype(np.float16),
+        np.concatenate(near),
+        np.tile(np.array([-np.inf, np.inf, -0.0, 1.0000001, 2.0], np.float32), 30),
+        np.tile(np.arange(-2, 3, dtype=np.int16), 30).reshape(-1, 1),
+        np.full((1, 1), 0.5, np.float32),
+        np.float32(0.25),
+        np.zeros((0, 3), np.float32),
+    ]
+    for x in cases:
+        out = to_uint8(x)
+        assert out.dtype == np.uint8 and out.shape == np.shape(x)
+        np.testing.assert_array_equal(out, reference(x))
+
+
 def test_to_uint8_leaves_uint8_alone() -> None:
     img = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
     assert to_uint8(img) is img

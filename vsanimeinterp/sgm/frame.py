@@ -81,11 +81,13 @@ def _prepare(img: np.ndarray, max_pixels: int) -> SGMFrame:
     if (h, w) != (H, W):
         work = cv2.resize(work, (w, h), interpolation=cv2.INTER_AREA)
     work = np.clip(work, 0.0, 1.0)
-    gray = cv2.cvtColor(to_uint8(work), cv2.COLOR_RGB2GRAY)
+    rgb8 = to_uint8(work)
+    gray = cv2.cvtColor(rgb8, cv2.COLOR_RGB2GRAY)
     g = gray.astype(np.float32) / 255.0
     grad = np.sqrt(cv2.Sobel(g, cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(g, cv2.CV_32F, 0, 1) ** 2)
     # Sobel sums 8 neighbour differences, so 1.0 here is a step of about 0.25 of full scale.
     texture = np.minimum(grad, 1.0)
-    seg = segment(work)
+    # The line finder works on the same 8-bit frame.
+    seg = segment(rgb8)
     desc = describe(work, seg.labels, seg.n_pieces)
     return SGMFrame(work, gray, texture, seg, desc, (H, W))
