@@ -32,7 +32,6 @@ from __future__ import annotations
 import math
 
 import cv2
-
 import numpy as np
 
 #: PSNR (dB) reported for a prediction within rounding of the truth (MSE ≤ 1e-10).

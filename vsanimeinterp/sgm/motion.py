@@ -214,7 +214,9 @@ def refine_by_candidates(
     def offer(cand: np.ndarray, allowed: np.ndarray | None = None, margin: int = 0) -> None:
         err = local_error(a, b, cand, radius)
         # OpenCV's masked copies avoid numpy temporaries of the whole field.
-        better = cv2.compare(cv2.add(err, margin) if margin else err, best_err, cv2.CMP_LT)
+        # The margin as an array: OpenCV 5.1 reads a 1×1 frame plus a number as two scalars.
+        raised = cv2.add(err, np.full_like(err, margin)) if margin else err
+        better = cv2.compare(raised, best_err, cv2.CMP_LT)
         if allowed is not None:
             cv2.bitwise_and(better, allowed.view(np.uint8), better)
         cv2.copyTo(cand, better, best)
