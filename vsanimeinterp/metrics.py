@@ -136,8 +136,6 @@ def line_mask(img: np.ndarray) -> np.ndarray:
     The grey image (BT.601 weights) blurred with σ·k minus blurred with σ is positive just
     inside dark strokes; EISAI keeps pixels where ``t`` times it exceeds ``ε``.
     """
-    import cv2
-
     a = np.asarray(img, np.float32)
     grey = a if a.ndim == 2 else a[..., 0] * 0.299 + a[..., 1] * 0.587 + a[..., 2] * 0.114
 
@@ -151,8 +149,6 @@ def line_mask(img: np.ndarray) -> np.ndarray:
 def _distance_to(mask: np.ndarray) -> np.ndarray:
     """Euclidean distance (pixels) of every pixel to the nearest True pixel of ``mask``; the
     image diagonal everywhere when the mask is empty (as EISAI's metric defines it)."""
-    import cv2
-
     h, w = mask.shape
     if not mask.any():
         return np.full(mask.shape, math.hypot(h, w), np.float32)

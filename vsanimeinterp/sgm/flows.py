@@ -169,7 +169,7 @@ def _loops_back(flow: np.ndarray, back: np.ndarray, f: SGMFrame, pieces: np.ndar
         return pieces
     s = _MOVER_STEP
     labels = f.seg.labels[::s, ::s]
-    ys, xs = np.nonzero(pieces[labels])
+    ys, xs = np.nonzero(np.take(pieces, labels, mode="clip"))
     lab = labels[ys, xs]
     ys, xs = ys * s, xs * s
     go = flow[ys, xs]
@@ -234,7 +234,7 @@ def _direction(
     # characters, so neither photometric error nor their own samples pin their motion; the
     # camera pan voted by all large pieces does.
     large = fa.desc.area > BACKGROUND_FRACTION * labels.size
-    pan = global_motion(dense, w_dense * large[labels])
+    pan = global_motion(dense, w_dense * np.take(large, labels, mode="clip"))
     if pan is None:
         pan = global_motion(dense, w_dense)
     forced = fa.desc.area > MAX_PIECE_FRACTION * labels.size
@@ -244,8 +244,9 @@ def _direction(
     n_smooth = len(cands)
     guided, ok = guided_flow(fa, fb, pairs, dis)
     if ok.any():
-        g = np.where(ok[labels][..., None], guided, dense)
-        p_g, _ = fit_piece_affine(labels, n, fa.desc.centroid, g, ok[labels] * body)
+        ok_px = np.take(ok, labels, mode="clip")
+        g = np.where(ok_px[..., None], guided, dense)
+        p_g, _ = fit_piece_affine(labels, n, fa.desc.centroid, g, ok_px * body)
         for c in (g, affine_field(labels, fa.desc.centroid, p_g)):
             cands.append(c)
             errs.append(np.where(ok, piece_error(c), np.inf))
@@ -268,7 +269,7 @@ def _direction(
         own[int(np.argmax(fa.desc.area))] = False
         choice[forced] = 2
         choice[own] = 1
-    pick = np.take(choice.astype(np.uint8), labels)
+    pick = np.take(choice.astype(np.uint8), labels, mode="clip")
     out = np.array(cands[0], np.float32)
     for c in range(1, len(cands)):
         # numpy, not cv2.compare: OpenCV takes a 1×1 array for a scalar and refuses it.
@@ -300,7 +301,7 @@ def _direction(
         mine = box_piece_error(fa.gray, fb.gray, field, box, labels, n, weigh_map, 1) / cnt
         take = member & (mine < OBJECT_GAIN * err[np.arange(n), choice])
         if take.any():
-            inside = np.take(take, labels[y0:y1, x0:x1])
+            inside = np.take(take, labels[y0:y1, x0:x1], mode="clip")
             out[y0:y1, x0:x1][inside] = field[inside]
             rows[take] = obj[take]
             mean[take] = piece_mean(out[::s, ::s], sampled,

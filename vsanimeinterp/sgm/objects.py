@@ -45,7 +45,7 @@ class PieceSamples:
     def __init__(self, labels: np.ndarray, pieces: np.ndarray, luma: np.ndarray,
                  weight: np.ndarray, step: int) -> None:
         sampled = labels[::step, ::step]
-        yi, xi = np.nonzero(np.take(pieces, sampled))
+        yi, xi = np.nonzero(np.take(pieces, sampled, mode="clip"))
         self.n = pieces.shape[0]
         self.piece = sampled[yi, xi].astype(np.int64)
         yi, xi = yi * step, xi * step
@@ -90,14 +90,14 @@ class PieceSamples:
         """A copy of the h×w×2 ``flow`` with every pixel of the sampled ``pieces`` (n bool)
         set to its piece's affine motion (``rows`` n×2×3 about ``centre`` n×2)."""
         out = np.array(flow, np.float32, copy=True)
-        mine = np.take(pieces, self.piece)
+        mine = np.take(pieces, self.piece, mode="clip")
         if not mine.any():
             return out
         # A piece lies within a step of its samples' bounding box.
         s = self.step
         y0, y1 = max(int(self._rows[mine].min()) - s, 0), int(self._rows[mine].max()) + s + 1
         x0, x1 = max(int(self._cols[mine].min()) - s, 0), int(self._cols[mine].max()) + s + 1
-        yy, xx = np.nonzero(np.take(pieces, labels[y0:y1, x0:x1]))
+        yy, xx = np.nonzero(np.take(pieces, labels[y0:y1, x0:x1], mode="clip"))
         yy, xx = yy + y0, xx + x0
         p = labels[yy, xx]
         out[yy, xx] = affine_at(rows[p], centre[p], xx.astype(np.float32),
@@ -146,8 +146,8 @@ def object_motions(
     # An object has samples all over it: the ridge that lets a small piece fall back to a
     # translation would only shrink its turn and zoom (by 5 % on a 180 px wheel).
     fit, support = fit_piece_affine(
-        np.take(comp.astype(np.int32), box), k, centre - (x0, y0), flow[y0:y1, x0:x1],
-        weight[y0:y1, x0:x1] * np.take(member, box), damp=OBJECT_DAMP)
+        np.take(comp.astype(np.int32), box, mode="clip"), k, centre - (x0, y0), flow[y0:y1, x0:x1],
+        weight[y0:y1, x0:x1] * np.take(member, box, mode="clip"), damp=OBJECT_DAMP)
     member &= support[comp] > 0
     return member, recentre(fit[comp], centre[comp], centroid)
 

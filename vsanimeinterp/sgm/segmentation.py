@@ -152,7 +152,7 @@ def _relabel(labels: np.ndarray) -> tuple[np.ndarray, int]:
     # Labels are small non-negative ints: a lookup table beats np.unique's sort.
     present = np.bincount(labels.ravel()) > 0
     lut = np.cumsum(present, dtype=np.int32) - 1
-    return lut[labels], int(present.sum())
+    return np.take(lut, labels, mode="clip"), int(present.sum())
 
 
 def segment(

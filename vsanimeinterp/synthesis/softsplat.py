@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from ..ops.flow import backwarp, resize_bilinear_at
-from ..ops.splatting import splat, splat_points
+from ..ops.splatting import cubic_prefilter, fit_cubic_strength, splat, splat_points
 from . import fusion
 
 #: Motion (pixels, largest of the flows at and landing on a pixel, over 3×3) up to which the
@@ -66,6 +66,8 @@ class PairState:
         weight1, weight2: N×1×H×W softmax-splatting weights ``exp(Z)``.
         front1, front2: N×1×H×W pixels in front (see :func:`prepare_pair`), or None.
         mover1, mover2: N×1×H×W pixels of movers (see :func:`prepare_pair`), or None.
+        sharpness: strength of the cubic pre-filter of the colours before splatting (see
+            :func:`~vsanimeinterp.ops.splatting.fit_cubic_strength`), 0 = bilinear.
     """
 
     img1: torch.Tensor
@@ -80,6 +82,7 @@ class PairState:
     front2: torch.Tensor | None = None
     mover1: torch.Tensor | None = None
     mover2: torch.Tensor | None = None
+    sharpness: float = 0.0
 
 
 def prepare_pair(
@@ -120,7 +123,8 @@ def prepare_pair(
     return PairState(i1, i2, f12, f21, e1, e2, z1.clamp_min_(-20.0).exp_(),
                      z2.clamp_min_(-20.0).exp_(), front1, front2,
                      None if mover1 is None else mover1.float(),
-                     None if mover2 is None else mover2.float())
+                     None if mover2 is None else mover2.float(),
+                     fit_cubic_strength(i1, i2, f12, f21, STILL_MOTION[0]))
 
 
 def _fill_holes(img: torch.Tensor, valid: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
@@ -188,10 +192,18 @@ def splat_layers(state: PairState, t: float) -> Layers:
     # knows how fast and how reliably what landed on it moves.
     len12 = _length2(state.flow12).sqrt_()
     len21 = _length2(state.flow21).sqrt_()
-    v1 = torch.cat([state.img1, len12, state.err1], 1)
-    v2 = torch.cat([state.img2, len21, state.err2], 1)
-    acc1, n1 = splat(v1, state.flow12 * t, state.weight1)
-    acc2, n2 = splat(v2, state.flow21 * (1.0 - t), state.weight2)
+    # The colours are pre-filtered so that a line landing between grid points keeps its
+    # contrast (a cubic instead of a bilinear resampling where the motion is uniform), as
+    # far as the pair says its pictures and flows bear it.
+    disp1, disp2 = state.flow12 * t, state.flow21 * (1.0 - t)
+    # The splat's input carries its ones (the weights' channel), saving it another copy.
+    w1, w2 = (torch.cat([img, length, err, torch.ones_like(err)], 1) for img, length, err in (
+        (state.img1, len12, state.err1), (state.img2, len21, state.err2)))
+    v1, v2 = w1[:, :5], w2[:, :5]
+    cubic_prefilter(state.img1, disp1, state.sharpness, out=v1[:, :3])
+    cubic_prefilter(state.img2, disp2, state.sharpness, out=v2[:, :3])
+    acc1, n1 = splat(w1, disp1, state.weight1, ones_last=True)
+    acc2, n2 = splat(w2, disp2, state.weight2, ones_last=True)
     if state.mover1 is not None and state.mover2 is not None:
         _movers_in_front(state, t, v1, v2, acc1, n1, acc2, n2)
     d1, d2 = n1.clamp_min(1e-10), n2.clamp_min(1e-10)
