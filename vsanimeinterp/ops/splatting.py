@@ -179,8 +179,8 @@ def cubic_prefilter(values: torch.Tensor, flow: torch.Tensor,
     pixel first turns those weights into ``(-k·f(1-f)², ..., -k·f²(1-f))`` outer taps, a cubic
     interpolation that keeps constants and ramps and is exact at whole pixels (``f = 0``).
     Where neighbours move apart (an outline between two motions) the correction reads the
-    other side's colour; at the strengths :func:`fit_cubic_strength` picks (0.1 to 0.3 on
-    real animation) that is a rim of a few per cent of the edge's contrast, and testing for
+    other side's colour; at the strengths :func:`fit_cubic_strength` picks (0 to 0.4 on the
+    development set) that is a rim of a few per cent of the edge's contrast, and testing for
     it costs as much as the filter (measured: no better on the development set).
 
     Args:
@@ -245,8 +245,8 @@ def fit_cubic_strength(img1: torch.Tensor, img2: torch.Tensor, flow12: torch.Ten
     of a pixel off are better served by bilinear weights. The pair itself tells which: each
     frame is predicted from the other by sampling it along the flow with the pre-filtered
     bilinear kernel (the backward form of what the splat does), at up to :data:`FIT_POINTS`
-    pixels on a grid that move at least ``min_motion`` pixels and lands between grid points, and the
-    strength in :data:`CUBIC_STRENGTHS` with the least mean absolute error wins. Occlusions
+    grid pixels that move at least ``min_motion`` pixels and land between grid points, and
+    the strength in :data:`CUBIC_STRENGTHS` with the least mean absolute error wins. Occlusions
     and wrong flows add errors that hardly depend on the strength; the L1 norm keeps them
     from deciding.
 

@@ -169,6 +169,7 @@ def _loops_back(flow: np.ndarray, back: np.ndarray, f: SGMFrame, pieces: np.ndar
         return pieces
     s = _MOVER_STEP
     labels = f.seg.labels[::s, ::s]
+    # Labels are valid piece indices: "clip" skips numpy's bounds check (twice as fast).
     ys, xs = np.nonzero(np.take(pieces, labels, mode="clip"))
     lab = labels[ys, xs]
     ys, xs = ys * s, xs * s
