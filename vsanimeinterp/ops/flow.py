@@ -41,9 +41,23 @@ def backwarp(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """
     n, _, h, w = img.shape
     coords = pixel_grid(n, h, w, img.device, flow.dtype) + flow
-    x = coords[:, 0] * (2.0 / max(w - 1, 1)) - 1.0
-    y = coords[:, 1] * (2.0 / max(h - 1, 1)) - 1.0
-    grid = torch.stack([x, y], dim=3).to(img.dtype)
+    return sample_at(img, coords[:, 0], coords[:, 1])
+
+
+def sample_at(img: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Sample ``img`` at pixel positions (bilinear, border-clamped).
+
+    Args:
+        img: N×C×H×W.
+        x, y: N×h×w positions in pixels of ``img`` (x right, y down), any h×w.
+
+    Returns:
+        N×C×h×w in ``img``'s dtype.
+    """
+    h, w = img.shape[-2:]
+    gx = x * (2.0 / max(w - 1, 1)) - 1.0
+    gy = y * (2.0 / max(h - 1, 1)) - 1.0
+    grid = torch.stack([gx, gy], dim=3).to(img.dtype)
     return F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 

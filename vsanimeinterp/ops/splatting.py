@@ -13,9 +13,8 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
-from .flow import pixel_grid
+from .flow import pixel_grid, sample_at
 
 
 def splat(
@@ -279,11 +278,9 @@ def fit_cubic_strength(img1: torch.Tensor, img2: torch.Tensor, flow12: torch.Ten
             if yi.numel() == 0:
                 continue
             sx, sy = px[yi, xi], py[yi, xi]
-            gx = torch.cat([sx + ox for ox, _ in offsets]).mul_(2.0 / (width - 1)).sub_(1.0)
-            gy = torch.cat([sy + oy for _, oy in offsets]).mul_(2.0 / (height - 1)).sub_(1.0)
-            grid = torch.stack([gx, gy], 1).view(1, 1, -1, 2).to(dst.dtype)
-            s = F.grid_sample(dst[k:k + 1], grid, mode="bilinear", padding_mode="border",
-                              align_corners=True)[0, :, 0].view(dst.shape[1], len(offsets), -1)
+            at_x = torch.cat([sx + ox for ox, _ in offsets]).view(1, 1, -1)
+            at_y = torch.cat([sy + oy for _, oy in offsets]).view(1, 1, -1)
+            s = sample_at(dst[k:k + 1], at_x, at_y)[0, :, 0].view(dst.shape[1], len(offsets), -1)
             lap_x = s[:, 1] + s[:, 2] - 2 * s[:, 0]
             lap_y = s[:, 3] + s[:, 4] - 2 * s[:, 0]
             truth = src[k, :, yi * step, xi * step]  # C×P
