@@ -11,10 +11,13 @@ The table gives, per kind and overall, mean PSNR and CD of each method and the p
 difference SGM − MVTools (mean ± standard error, wins out of the triplets). With
 ``--before FILE`` (a JSON this tool wrote earlier, e.g. from the code before a change) it
 also gives SGM now − SGM before on the same triplets. ``--json FILE`` keeps the per-triplet
-results. Single-threaded like ``measure_sgm.py`` so CPU seconds compare.
+results. Single-threaded like ``measure_sgm.py`` so CPU seconds compare. ``--yuv420`` first
+passes every frame through 8-bit YUV 4:2:0 and back, as a video source delivers it (the
+filter's own conversions, ``vsfilter.frames``): the chroma then bleeds across every outline,
+which the PNG triplets of the paper's protocol never show.
 
 Usage: ``python tools/score_sets.py --set dev=devset --set gen=genset [--json now.json]
-[--before then.json]``.
+[--before then.json] [--yuv420]``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from vsanimeinterp.cli.baselines import mvtools_midpoint
 from vsanimeinterp.engines.sgm import SGMEngine
 from vsanimeinterp.evaluation.dataset import find_triplets, load_image
 from vsanimeinterp.metrics import chamfer_distance, psnr8, to_uint8
+from vsanimeinterp.vsfilter.frames import clip_from_arrays, clip_to_arrays
 
 METHODS = ("sgm", "mvtools", "blend")
 
@@ -59,6 +63,8 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write per-triplet results here")
     ap.add_argument("--before", type=Path, help="per-triplet results of an earlier run")
     ap.add_argument("--no-mvtools", action="store_true", help="skip MVTools (faster)")
+    ap.add_argument("--yuv420", action="store_true",
+                    help="pass every frame through 8-bit YUV 4:2:0 first, as video is delivered")
     args = ap.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
@@ -70,6 +76,12 @@ def main() -> None:
         for kind, trips in kinds_of(Path(folder)).items():
             for tr in trips:
                 f1, f2, f3 = (load_image(p) for p in tr.frames)
+                if args.yuv420:
+                    if f1.shape[0] % 2 or f1.shape[1] % 2:
+                        raise SystemExit(f"--yuv420: {tr.name} is {f1.shape[1]}×{f1.shape[0]}; "
+                                         "4:2:0 needs an even width and height")
+                    f1, f2, f3 = clip_to_arrays(clip_from_arrays(
+                        np.stack([f1, f2, f3]), format=vs.YUV420P8))
                 gt = to_uint8(f2)
                 c0 = time.process_time()
                 a, b = (engine.prepare_frame(np.ascontiguousarray(f.transpose(2, 0, 1)))

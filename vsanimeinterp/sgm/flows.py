@@ -51,6 +51,7 @@ from .objects import adopt_neighbour_motions, object_motions
 from .params import (
     ADOPT_GAIN,
     ADOPT_ROUNDS,
+    ADOPT_SEARCH,
     ADOPT_TRIES,
     BACKGROUND_FRACTION,
     DENSE_HANDICAP,
@@ -328,7 +329,7 @@ def _adopt(f: SGMFrame, g: SGMFrame, flow: np.ndarray, rows: np.ndarray, movers:
     weight = (f.texture + 1.0) * ~f.seg.line_mask
     return adopt_neighbour_motions(
         f.gray, g.gray, flow, labels, f.desc.centroid, rows, weight, forced, movers,
-        f.touching, ADOPT_ROUNDS, ADOPT_TRIES, ADOPT_GAIN, _MOVER_STEP)
+        f.touching, ADOPT_ROUNDS, ADOPT_TRIES, ADOPT_GAIN, _MOVER_STEP, ADOPT_SEARCH)
 
 
 def pair_flows(

@@ -49,3 +49,4 @@ OBJECT_DAMP = 0.001  # ridge of the object's affine fit (pieces alone: AFFINE_DA
 ADOPT_ROUNDS = 4  # how many pieces away from a mover its motion may travel
 ADOPT_TRIES = 5  # a piece tries the motions of this many touching pieces at most
 ADOPT_GAIN = 0.9  # and takes one that brings its photometric error under this × its own
+ADOPT_SEARCH = 1.0  # pixels: each motion on offer is also tried shifted this far (8 ways)
