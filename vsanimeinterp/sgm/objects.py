@@ -79,9 +79,9 @@ class PieceSamples:
               shifts: np.ndarray | None = None) -> np.ndarray:
         """Per-piece weighted mean absolute difference (8-bit levels) between the frame and
         ``other`` (h×w uint8) read at ``x + flow`` (P×2, one row per sample or per sample of
-        ``at``): n float64, inf for pieces with no sample among them. With ``shifts`` (K×2
-        pixels, each added to every flow row) the errors of all K shifted flows, K×n, from
-        one read of ``other``."""
+        ``at``, indices in ascending order): n float64, inf for pieces with no sample among
+        them. With ``shifts`` (K×2 pixels, each added to every flow row) the errors of all K
+        shifted flows, K×n, from one read of ``other``."""
         at = slice(None) if at is None else at
         lone = shifts is None
         shifts = np.zeros((1, 2), np.float32) if lone else np.asarray(shifts, np.float32)
@@ -268,7 +268,7 @@ def adopt_neighbour_motions(
         active = np.zeros(n, bool)
         active[r] = True
         at = np.flatnonzero(active[samples.piece])
-        # The shifts of the current motion matter only where an offer beats it unshifted.
+        # Unshifted first: the current motion's shifts matter only where an offer beats it.
         cur = samples.error(b, current[at], at)
         best = np.full(n, np.inf)
         best_giver = np.full(n, -1)
