@@ -131,11 +131,13 @@ def main() -> None:
                     c0 = time.process_time()
                     preds["mvtools"] = mvtools_midpoint(to_uint8(f1), to_uint8(f3))
                     mv_cpu = time.process_time() - c0
-                if rife is not None:
-                    preds["rife"] = rife(f1, f3)
                 row = {"set": name, "kind": kind, "triplet": tr.name, "sgm_cpu": sgm_cpu}
                 if not args.no_mvtools:
                     row["mvtools_cpu"] = mv_cpu
+                if rife is not None:
+                    c0 = time.process_time()
+                    preds["rife"] = rife(f1, f3)
+                    row["rife_cpu"] = time.process_time() - c0
                 for m, p in preds.items():
                     row[f"{m}_psnr"] = psnr8(p, gt)
                     row[f"{m}_cd"] = chamfer_distance(p / 255.0, gt / 255.0)
@@ -175,10 +177,9 @@ def main() -> None:
                 line += (f" {np.mean([o['sgm_psnr'] for o in old]):.2f} | "
                          + paired([r["sgm_psnr"] for r in rs], [o["sgm_psnr"] for o in old]) + " |")
         print(line)
-    cpu = sum(r["sgm_cpu"] for r in rows)
-    if "mvtools_cpu" in rows[0]:
-        print(f"\nCPU s per frame: SGM {cpu / len(rows):.2f}, MVTools "
-              f"{sum(r['mvtools_cpu'] for r in rows) / len(rows):.2f}")
+    peers = [(m, f"{m}_cpu") for m in ("mvtools", "rife") if f"{m}_cpu" in rows[0]]
+    print(f"\nCPU s per frame (one thread): SGM {np.mean([r['sgm_cpu'] for r in rows]):.2f}"
+          + "".join(f", {m} {np.mean([r[k] for r in rows]):.2f}" for m, k in peers))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
 
