@@ -153,3 +153,30 @@ def test_nearly_still_footage_is_kept_only_without_the_mean_test(tmp_path: Path)
     assert footage.select_triplets(src, 1, 3).held == 2
     kept = footage.select_triplets(src, 1, 3, hold_mean=0.0)
     assert kept.held == 0 and len(kept.kept) == 2
+
+
+def test_supertux_actions_read_images_mirrors_and_clones(tmp_path: Path) -> None:
+    for k in range(2):
+        img = _bgra(3, 4, (0, 0, 0, 255))
+        img[:, 0] = (100 + k, 0, 0, 255)  # a marked left column
+        cv2.imwrite(str(tmp_path / f"walk-{k}.png"), img)
+    (tmp_path / "x.sprite").write_text(
+        '(supertux-sprite\n (action\n  (name "walk-right")\n  (fps 14)\n'
+        '  (images "walk-0.png"\n          "walk-1.png")\n  )\n'
+        ' (action\n  (name "walk-left")\n  (mirror-action "walk-right"))\n'
+        ' (action (name "run-right") (clone-action "walk-right"))\n)\n')
+    right = devset.supertux_frames(tmp_path / "x.sprite", "walk-right")
+    assert [int(f[0, 0, 0]) for f in right] == [100, 101]
+    left = devset.supertux_frames(tmp_path / "x.sprite", "walk-left")
+    assert [int(f[0, -1, 0]) for f in left] == [100, 101] and int(left[0][0, 0, 0]) == 0
+    run = devset.supertux_frames(tmp_path / "x.sprite", "run-right")
+    assert all(np.array_equal(a, b) for a, b in zip(run, right, strict=True))
+
+
+def test_validation_scenes_share_nothing_with_the_development_set() -> None:
+    dev = set(devset.SYNFIG_SCENES) | {src for _, src, _ in devset.MOVED_SCENES.values()}
+    val = (set(devset.VALIDATION_SYNFIG_SCENES)
+           | {src for _, src, _ in devset.VALIDATION_MOVED_SCENES.values()})
+    assert not dev & val
+    assert not val & set(devset.RESERVED_SCENES)
+    assert not set(devset.PACKAGES[1:]) & set(devset.VALIDATION_PACKAGES[1:])

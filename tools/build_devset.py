@@ -19,6 +19,20 @@ pingus-data        GPL-2+           hammer and guillotine trap animations; the b
 Reserved for held-out evaluation and never used here: the Kenney art in the ``arcade`` wheel,
 ``tupi-data``, and synfig-examples' ``prologue_kid``, ``star`` and ``preambletaffy``.
 
+With ``--validation`` it builds the **validation set** instead, from art the development set
+does not hold: it is scored to see whether a change tuned on the development set carries over,
+and is never tuned on itself:
+
+=================  ===============  ========================================================
+package            licence          used for
+=================  ===============  ========================================================
+synfig-examples    GPL-2+           ``warpcube`` (a checkered cube turning and warping), kind
+                                    ``shapes``; the stills ``pirates`` and ``macwolfen``
+                                    (inked, shaded characters) set in motion, ``moving_art``
+supertux-data      GPL-3+           Tux, yeti, snowball, iceblock, owl, zeekling, igel and
+                                    leaf cycles over SuperTux backdrops, kind ``sprites``
+=================  ===============  ========================================================
+
 Kinds written (``OUT/<kind>/<scene>_<frame>/frame1..3.png`` plus annotations, as
 ``make-testset --from-video`` writes them, so ``evaluate`` and ``tools/score_sets.py`` read
 them):
@@ -36,7 +50,7 @@ and cuts skipped, RoI and level estimated), so the set is what any user would cu
 their own footage. The build takes about 15 minutes on 2 cores, most of it rendering
 ``eye``; renders are cached.
 
-Usage: ``python tools/build_devset.py OUT [--cache DIR]``.
+Usage: ``python tools/build_devset.py OUT [--cache DIR] [--validation]``.
 """
 
 from __future__ import annotations
@@ -61,6 +75,8 @@ SYNFIG_DIR = "usr/share/doc/synfig-examples/examples"
 CAVE = "usr/share/games/caveexpress"
 PLEE = "usr/share/games/plee-the-bear/gfx"
 PINGUS = "usr/share/games/pingus/data/images"
+SUPERTUX = "usr/share/games/supertux2/images"
+VALIDATION_PACKAGES = ("synfig-examples", "supertux-data")
 GREY = 0.5  # synfig's default background colour, under transparent pixels
 
 #: synfig scene → (kind, first frames of the three-frame windows)
@@ -69,16 +85,20 @@ SYNFIG_SCENES = {
     "z_depth_test": ("shapes", range(2, 96, 10)),
     "cells": ("shapes", range(5, 300, 30)),
 }
+#: The validation set's animated synfig scenes, as :data:`SYNFIG_SCENES`.
+VALIDATION_SYNFIG_SCENES = {
+    "warpcube": ("shapes", range(3, 118, 22)),
+}
 SPRITE_SIZE = (960, 540)
 SPRITE_FRAMES = 24
 
 
-def fetch_packages(cache: Path) -> Path:
-    """Download and unpack :data:`PACKAGES` into ``cache/root`` once; return that root."""
+def fetch_packages(cache: Path, packages: tuple[str, ...] = PACKAGES) -> Path:
+    """Download and unpack ``packages`` into ``cache/root`` once; return that root."""
     root = cache / "root"
     debs = cache / "debs"
     debs.mkdir(parents=True, exist_ok=True)
-    for pkg in PACKAGES:
+    for pkg in packages:
         stamp = root / f".{pkg}"
         if stamp.exists():
             continue
@@ -200,6 +220,23 @@ MOVED_SCENES = {
 }
 
 
+#: The validation set's stills set in motion, as :data:`MOVED_SCENES`.
+VALIDATION_MOVED_SCENES = {
+    "pirates_zoom": ("moving_art", "pirates", [
+        motion_layer("zoom", MOVED_FRAMES, amount=("real", 0.25, -0.05),
+                     center=("vector", (0.0, 0.0), (0.0, 0.0))),
+        motion_layer("translate", MOVED_FRAMES,
+                     origin=("vector", (0.5, -0.3), (-0.5, 0.3))),
+    ]),
+    "wolf_turn": ("moving_art", "macwolfen", [
+        motion_layer("rotate", MOVED_FRAMES, origin=("vector", (0.0, 0.0), (0.0, 0.0)),
+                     amount=("angle", 10.0, -20.0)),
+        motion_layer("translate", MOVED_FRAMES,
+                     origin=("vector", (-0.4, 0.0), (0.4, 0.2))),
+    ]),
+}
+
+
 def render_moved(root: Path, scene: str, source: str, layers: list[str], out: Path) -> None:
     """Render all frames of a still scene set in motion into ``out/f.NNNN.png``."""
     if all((out / f"f.{k:04d}.png").exists() for k in range(MOVED_FRAMES)):
@@ -269,6 +306,30 @@ def strip_frames(sprite: Path) -> list[np.ndarray]:
         part = img[:h, k * w:(k + 1) * w]
         cell[: part.shape[0], : part.shape[1]] = part
         frames.append(cell)
+    return frames
+
+
+def supertux_frames(sprite: Path, action: str) -> list[np.ndarray]:
+    """BGRA frames of an action of a SuperTux ``.sprite`` file: its ``images``, or those of
+    the action it mirrors (flipped) or clones."""
+    text = sprite.read_text()
+    actions = {}
+    for chunk in text.split("(action")[1:]:
+        name = re.search(r'\(name "([^"]+)"\)', chunk)
+        if name:
+            actions[name.group(1)] = chunk
+    chunk = actions[action]
+    if m := re.search(r'\(mirror-action "([^"]+)"\)', chunk):
+        return [np.ascontiguousarray(f[:, ::-1]) for f in supertux_frames(sprite, m.group(1))]
+    if m := re.search(r'\(clone-action "([^"]+)"\)', chunk):
+        return supertux_frames(sprite, m.group(1))
+    images = re.search(r"\(images((?:\s*\"[^\"]+\")+)\s*\)", chunk)
+    if images is None:
+        raise SystemExit(f"{sprite.name}: no images for {action}")
+    frames = []
+    for name in re.findall(r'"([^"]+)"', images.group(1)):
+        img = cv2.imread(str(sprite.parent / name), cv2.IMREAD_UNCHANGED)
+        frames.append(img if img.shape[2] == 4 else cv2.cvtColor(img, cv2.COLOR_BGR2BGRA))
     return frames
 
 
@@ -356,24 +417,57 @@ def sprite_scenes(root: Path) -> dict[str, tuple[str, np.ndarray, list[Actor]]]:
     }
 
 
+def validation_sprite_scenes(root: Path) -> dict[str, tuple[str, np.ndarray, list[Actor]]]:
+    """The validation set's sprite scenes, as :func:`sprite_scenes`."""
+    creatures = root / SUPERTUX / "creatures"
+
+    def cycle(creature: str, action: str, sprite: str | None = None) -> list[np.ndarray]:
+        return supertux_frames(creatures / creature / f"{sprite or creature}.sprite", action)
+
+    arctic = backdrop(root / SUPERTUX / "background/antarctic/semi_arctic.jpg", SPRITE_SIZE)
+    village = backdrop(root / SUPERTUX / "background/christmas/intro.jpg", SPRITE_SIZE)
+    return {
+        "tux_walk": ("sprites", arctic, [
+            Actor(cycle("tux", "big-walk-right"), 180, 470, vx=9),
+            Actor(cycle("yeti", "walking-left"), 760, 500, vx=-6, scale=1.5, hold=2),
+            Actor(cycle("snowball", "left"), 600, 380, vx=-7),
+            Actor(cycle("mr_iceblock", "left"), 420, 520, vx=-4),
+        ]),
+        "village_flyers": ("sprites", village, [
+            Actor(cycle("owl", "left"), 800, 200, vx=-8, vy=1),
+            Actor(cycle("zeekling", "left"), 300, 300, vx=6, vy=-1),
+            Actor(cycle("igel", "walking-left"), 650, 500, vx=-5),
+            Actor(cycle("walkingleaf", "left"), 250, 480, vx=4, hold=2),
+        ]),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", type=Path, help="folder to write the set into")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache/vsanimeinterp-devset",
                     help="downloads and renders (default: %(default)s)")
+    ap.add_argument("--validation", action="store_true",
+                    help="build the validation set (other art, never tuned on) instead")
     args = ap.parse_args()
-    root = fetch_packages(args.cache)
+    if args.validation:
+        root = fetch_packages(args.cache, VALIDATION_PACKAGES)
+        synfig_scenes, moved_scenes = VALIDATION_SYNFIG_SCENES, VALIDATION_MOVED_SCENES
+        sprites = validation_sprite_scenes(root)
+    else:
+        root = fetch_packages(args.cache)
+        synfig_scenes, moved_scenes, sprites = SYNFIG_SCENES, MOVED_SCENES, sprite_scenes(root)
     frames_dir = args.cache / "frames"
     scenes: list[tuple[str, Path, int]] = []
-    for scene, (kind, starts) in SYNFIG_SCENES.items():
+    for scene, (kind, starts) in synfig_scenes.items():
         print(f"rendering {scene} ({len(starts)} windows)", file=sys.stderr)
         render_synfig(root, scene, starts, frames_dir / scene)
         scenes.append((kind, frames_dir / scene, 3))
-    for scene, (kind, source, layers) in MOVED_SCENES.items():
+    for scene, (kind, source, layers) in moved_scenes.items():
         print(f"rendering {scene} (from {source})", file=sys.stderr)
         render_moved(root, scene, source, layers, frames_dir / scene)
         scenes.append((kind, frames_dir / scene, 3))
-    for scene, (kind, back, actors) in sprite_scenes(root).items():
+    for scene, (kind, back, actors) in sprites.items():
         folder = frames_dir / scene
         folder.mkdir(parents=True, exist_ok=True)
         for n in range(SPRITE_FRAMES):
