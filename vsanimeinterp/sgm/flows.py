@@ -38,7 +38,7 @@ from ..ops.flow import backwarp_hw2, hwc_to_tensor, resize_flow_hw2, sample_poin
 from ..stages import NO_RECORDER, Recorder
 from .frame import SGMFrame, prepare_frame
 from .guided import dis_flow, guided_flow, make_dis
-from .matching import affinity, mutual_match
+from .matching import PairAffinity, mutual_match, pair_affinity
 from .motion import (
     affine_field,
     box_piece_error,
@@ -103,7 +103,8 @@ def _consistent(flow: np.ndarray, back: np.ndarray) -> np.ndarray:
 
 
 def _far_matches(
-    a: SGMFrame, b: SGMFrame, pairs: np.ndarray, off12: np.ndarray, off21: np.ndarray
+    a: SGMFrame, b: SGMFrame, terms: PairAffinity, pairs: np.ndarray, off12: np.ndarray,
+    off21: np.ndarray,
 ) -> np.ndarray:
     """Mutual matches among the pieces the first matching left alone, with a weak position
     prior: a piece that jumps further than the dense flow can follow is predicted at the wrong
@@ -118,9 +119,8 @@ def _far_matches(
     ia, ib = free(a, pairs[:, 0]), free(b, pairs[:, 1])
     if ia.size == 0 or ib.size == 0:
         return np.zeros((0, 2), np.int64)
-    da, db = a.desc.take(ia), b.desc.take(ib)
-    aff = 0.5 * (affinity(da, db, off12[ia], position_scale=FAR_POSITION_SCALE)
-                 + affinity(db, da, off21[ib], position_scale=FAR_POSITION_SCALE).T)
+    s = FAR_POSITION_SCALE
+    aff = 0.5 * (terms.forward(off12[ia], s, ia, ib) + terms.backward(off21[ib], s, ia, ib))
     m = mutual_match(aff)
     # Repeated pieces (tiles, checkerboards, the teeth of a comb) look alike wherever they
     # are; only a piece with no rival is worth following far.
@@ -129,7 +129,7 @@ def _far_matches(
 
 
 def _unrivalled(
-    a: SGMFrame, b: SGMFrame, pairs: np.ndarray, off12: np.ndarray, off21: np.ndarray
+    terms: PairAffinity, pairs: np.ndarray, off12: np.ndarray, off21: np.ndarray
 ) -> np.ndarray:
     """K bool: the matched ``pairs`` whose affinity under the weak position prior of far
     matching beats every rival of either piece by the margin a far match needs
@@ -139,12 +139,9 @@ def _unrivalled(
     if pairs.size == 0:
         return np.zeros(0, bool)
     i, j = pairs[:, 0], pairs[:, 1]
-    da, db = a.desc.take(i), b.desc.take(j)
     s = FAR_POSITION_SCALE
-    row = 0.5 * (affinity(da, b.desc, off12[i], position_scale=s)
-                 + affinity(b.desc, da, off21, position_scale=s).T)
-    col = 0.5 * (affinity(a.desc, db, off12, position_scale=s)
-                 + affinity(db, a.desc, off21[j], position_scale=s).T).T
+    row = 0.5 * (terms.forward(off12[i], s, rows=i) + terms.backward(off21, s, rows=i))
+    col = 0.5 * (terms.forward(off12, s, cols=j) + terms.backward(off21[j], s, cols=j)).T
     k = np.arange(i.size)
     own = row[k, j]
     row[k, j] = -np.inf
@@ -370,9 +367,11 @@ def pair_flows(
         # around that prediction, and averaging both directions keeps the matrix consistent.
         off12 = piece_mean(dense12, a.seg.labels, a.desc.area)
         off21 = piece_mean(dense21, b.seg.labels, b.desc.area)
-        aff = 0.5 * (affinity(a.desc, b.desc, off12) + affinity(b.desc, a.desc, off21).T)
+        # Appearance and penalties are shared by both directions and every prior below.
+        terms = pair_affinity(a.desc, b.desc)
+        aff = 0.5 * (terms.forward(off12) + terms.backward(off21))
         near = mutual_match(aff).pairs
-        far = _far_matches(a, b, near, off12, off21)
+        far = _far_matches(a, b, terms, near, off12, off21)
         matched = np.concatenate([near, far])
         pairs = _select_pairs(a, b, matched)
         pairs_back = _select_pairs(b, a, matched[:, ::-1].copy())
@@ -392,7 +391,7 @@ def pair_flows(
         # unrivalled matches qualify: on a checkerboard behind a sliding torus, shadow
         # squares matched to their neighbours cost 0.7 dB without that condition.
         ask = mover_a[matched[:, 0]] | mover_b[matched[:, 1]]
-        unique = matched[ask][_unrivalled(a, b, matched[ask], off12, off21)]
+        unique = matched[ask][_unrivalled(terms, matched[ask], off12, off21)]
         mover_a &= np.isin(np.arange(a.seg.n_pieces), unique[:, 0])
         mover_b &= np.isin(np.arange(b.seg.n_pieces), unique[:, 1])
     with recorder.stage("flow"):
