@@ -322,6 +322,44 @@ def test_bench_network_engine_with_a_stand_in_checkpoint(
     assert runs[1]["interpolated_frames"] == 1
 
 
+def test_bench_on_footage_keeps_its_size_and_frames(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    frames = tmp_path / "ep01"
+    frames.mkdir()
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 255, (51, 81, 3), np.uint8)
+    for k in range(4):
+        cv2.imwrite(str(frames / f"shot_{k:03d}.png"), np.roll(base, 3 * k, axis=1))
+    report = tmp_path / "bench.json"
+    code, out, err = run_cli(capsys, "bench", "--source", str(frames), "--frames", "3",
+                             "--engines", "sgm", "--devices", "cpu", "--skip", "mvtools",
+                             "--json", str(report), "-q")
+    assert code == 0, err
+    doc = json.loads(report.read_text())
+    assert doc["settings"]["source"] == str(frames) and doc["settings"]["sizes"] == [[80, 50]]
+    for r in doc["runs"]:  # cropped to even sides for 4:2:0; the first 3 frames only
+        assert (r["width"], r["height"], r["output_frames"]) == (80, 50, 6)
+    assert str(frames) in out.splitlines()[0]
+    # All frames when the footage is shorter than --frames.
+    code, _, err = run_cli(capsys, "bench", "--source", str(frames), "--frames", "12",
+                           "--engines", "sgm", "--devices", "cpu", "--skip", "mvtools",
+                           "--json", str(report), "-q")
+    assert code == 0, err
+    assert json.loads(report.read_text())["runs"][0]["output_frames"] == 8
+
+
+def test_bench_footage_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code, _, err = run_cli(capsys, "bench", "--source", str(tmp_path / "missing.mkv"))
+    assert code == 1 and "missing.mkv does not exist" in err
+    _one_line_error(err, "bench")
+    code, _, err = run_cli(capsys, "bench", "--source", str(tmp_path), "--sizes", "64x64")
+    assert code == 1 and "--sizes and --source" in err
+    cv2.imwrite(str(tmp_path / "f_0.png"), np.zeros((8, 8, 3), np.uint8))
+    code, _, err = run_cli(capsys, "bench", "--source", str(tmp_path), "--skip", "mvtools")
+    assert code == 1 and "1 frame(s)" in err
+
+
 @pytest.mark.parametrize(
     "argv",
     [["--sizes", "540q"], ["--frames", "1"], ["--engines", "rife"], ["--factor", "1"],

@@ -25,6 +25,12 @@ stays comparable on a shared machine), the process's peak resident memory during
 (Linux: ``VmHWM`` after resetting it through ``/proc/self/clear_refs``; elsewhere the
 process-lifetime ``ru_maxrss``), the peak CUDA memory PyTorch allocated, and the ratio of
 seconds per frame to each baseline (``> 1``: slower than the baseline).
+
+``--source FILE`` replaces the generated clip by the first ``--frames`` frames of the user's
+own footage (a video file read with BestSource, or a folder of numbered PNG/JPEG frames, as
+``make-testset --from-video`` reads them), at its own size (cropped to even width and height
+for 4:2:0) and delivered the same way: how fast the engines are on the material at hand,
+which may be cut into far more colour pieces than the generated cartoon.
 """
 
 from __future__ import annotations
@@ -108,6 +114,26 @@ def source_frames(width: int, height: int, frames: int, seed: int = 0) -> list[A
 
     seq = make_sequence(width, height, frames, seed, n_objects=4)
     clip = clip_from_arrays(seq.frames, fps_num=24000, fps_den=1001, format=vs.YUV420P8)
+    return [[np.asarray(f[p]).copy() for p in range(3)] for f in clip.frames(close=True)]
+
+
+def footage_frames(path: Path, frames: int) -> list[Any]:
+    """:func:`source_frames` from the first ``frames`` frames of a video file or numbered
+    frame folder, cropped to even width and height."""
+    import numpy as np
+    import vapoursynth as vs
+
+    from ..evaluation.footage import open_source
+    from ..vsfilter.frames import clip_from_arrays
+
+    src = open_source(path)
+    if src.num_frames < 2:
+        raise CommandError(f"--source {path} has {src.num_frames} frame(s); bench needs 2")
+    if src.width < 2 or src.height < 2:
+        raise CommandError(f"--source {path} is {src.width}x{src.height}; bench needs 2x2")
+    w, h = src.width // 2 * 2, src.height // 2 * 2
+    rgb = np.stack([src.read(i)[:h, :w] for i in range(min(frames, src.num_frames))])
+    clip = clip_from_arrays(rgb, fps_num=24000, fps_den=1001, format=vs.YUV420P8)
     return [[np.asarray(f[p]).copy() for p in range(3)] for f in clip.frames(close=True)]
 
 
@@ -213,9 +239,14 @@ def benchmark(args: argparse.Namespace) -> tuple[list[Run], list[str]]:
         baselines.remove("mvtools")
     runs: list[Run] = []
     factor = args.factor
-    for width, height in args.sizes:
-        frames = source_frames(width, height, args.frames, args.seed)
-        common = {"width": width, "height": height, "source_frames": args.frames}
+    footage = footage_frames(args.source, args.frames) if args.source is not None else None
+    sizes = args.sizes if footage is None else [footage[0][0].shape[::-1]]
+    for width, height in sizes:
+        if footage is None:
+            frames = source_frames(width, height, args.frames, args.seed)
+        else:
+            frames = footage
+        common = {"width": width, "height": height, "source_frames": len(frames)}
         size_runs: list[Run] = []
         for name in baselines:
             make = blend_clip if name == "blend" else mvtools_clip
@@ -345,9 +376,13 @@ def _frames(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``bench``."""
-    parser.add_argument("--sizes", type=_sizes, default=[(960, 540)], metavar="LIST",
+    parser.add_argument("--sizes", type=_sizes, metavar="LIST",
                         help="comma-separated sizes: 540p, 1080p (any of 360p..2160p) or WxH "
                         "(default: 540p)")
+    parser.add_argument("--source", type=Path, metavar="FILE",
+                        help="bench on the first --frames frames of this video file or folder "
+                        "of numbered PNG/JPEG frames, at its own size, instead of a generated "
+                        "cartoon")
     parser.add_argument("--frames", type=_frames, default=12, metavar="N",
                         help="source frames per run (default: %(default)s; output: N x factor)")
     parser.add_argument("--factor", type=_factor, default=2,
@@ -387,13 +422,19 @@ def run(args: argparse.Namespace) -> int:
 
     if args.json is not None and args.json.is_dir():
         raise CommandError(f"--json {args.json} is a directory")
+    if args.source is not None and args.sizes is not None:
+        raise CommandError("--sizes and --source: footage is benched at its own size")
+    if args.sizes is None:
+        args.sizes = [(960, 540)]
     apply_threads(args.threads)
     try:
         runs, notes = benchmark(args)
     except vs.Error as exc:
         raise CommandError(str(exc)) from None
     info = machine()
-    print(f"{args.frames} source frames x{args.factor}, generated cartoon (YUV420P8); "
+    what = "generated cartoon" if args.source is None else str(args.source)
+    frames = runs[0].source_frames if runs else args.frames
+    print(f"{frames} source frames x{args.factor}, {what} (YUV420P8); "
           f"{info['cpu_count']} CPUs, VapourSynth threads {info['vs_threads']}, "
           f"torch threads {info['torch_threads']}")
     print(table(runs))
@@ -402,8 +443,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         doc = {
             "machine": info,
-            "settings": {"frames": args.frames, "factor": args.factor, "seed": args.seed,
-                         "sizes": [list(s) for s in args.sizes], "source_format": "YUV420P8",
+            "settings": {"frames": frames, "factor": args.factor, "seed": args.seed,
+                         "source": None if args.source is None else str(args.source),
+                         "sizes": [list(wh) for wh in dict.fromkeys(
+                             (r.width, r.height) for r in runs)],
+                         "source_format": "YUV420P8",
                          "source_fps": "24000/1001"},
             "notes": notes,
             "runs": [asdict(r) | {"label": r.label} for r in runs],
