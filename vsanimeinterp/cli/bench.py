@@ -103,28 +103,31 @@ class Run:
 # ---- the source --------------------------------------------------------------------------
 
 
-def source_frames(width: int, height: int, frames: int, seed: int = 0) -> list[Any]:
-    """The benchmark's frames: one generated shot, converted once to YUV420P8 (BT.601 for
-    SD, BT.709 for HD, limited range) and kept as per-frame lists of the three planes."""
+def _yuv_planes(rgb: Any) -> list[Any]:
+    """N×H×W×3 RGB frames converted once to YUV420P8 (BT.601 for SD, BT.709 for HD, limited
+    range), kept as per-frame lists of the three planes."""
     import numpy as np
     import vapoursynth as vs
 
-    from ..synthetic import make_sequence
     from ..vsfilter.frames import clip_from_arrays
 
-    seq = make_sequence(width, height, frames, seed, n_objects=4)
-    clip = clip_from_arrays(seq.frames, fps_num=24000, fps_den=1001, format=vs.YUV420P8)
+    clip = clip_from_arrays(rgb, fps_num=24000, fps_den=1001, format=vs.YUV420P8)
     return [[np.asarray(f[p]).copy() for p in range(3)] for f in clip.frames(close=True)]
+
+
+def source_frames(width: int, height: int, frames: int, seed: int = 0) -> list[Any]:
+    """The benchmark's frames: one generated shot, as :func:`_yuv_planes`."""
+    from ..synthetic import make_sequence
+
+    return _yuv_planes(make_sequence(width, height, frames, seed, n_objects=4).frames)
 
 
 def footage_frames(path: Path, frames: int) -> list[Any]:
     """:func:`source_frames` from the first ``frames`` frames of a video file or numbered
     frame folder, cropped to even width and height."""
     import numpy as np
-    import vapoursynth as vs
 
     from ..evaluation.footage import open_source
-    from ..vsfilter.frames import clip_from_arrays
 
     src = open_source(path)
     if src.num_frames < 2:
@@ -132,9 +135,8 @@ def footage_frames(path: Path, frames: int) -> list[Any]:
     if src.width < 2 or src.height < 2:
         raise CommandError(f"--source {path} is {src.width}x{src.height}; bench needs 2x2")
     w, h = src.width // 2 * 2, src.height // 2 * 2
-    rgb = np.stack([src.read(i)[:h, :w] for i in range(min(frames, src.num_frames))])
-    clip = clip_from_arrays(rgb, fps_num=24000, fps_den=1001, format=vs.YUV420P8)
-    return [[np.asarray(f[p]).copy() for p in range(3)] for f in clip.frames(close=True)]
+    return _yuv_planes(np.stack([src.read(i)[:h, :w]
+                                 for i in range(min(frames, src.num_frames))]))
 
 
 def source_clip(planes: list[Any]) -> Any:
@@ -242,10 +244,7 @@ def benchmark(args: argparse.Namespace) -> tuple[list[Run], list[str]]:
     footage = footage_frames(args.source, args.frames) if args.source is not None else None
     sizes = args.sizes if footage is None else [footage[0][0].shape[::-1]]
     for width, height in sizes:
-        if footage is None:
-            frames = source_frames(width, height, args.frames, args.seed)
-        else:
-            frames = footage
+        frames = footage or source_frames(width, height, args.frames, args.seed)
         common = {"width": width, "height": height, "source_frames": len(frames)}
         size_runs: list[Run] = []
         for name in baselines:
