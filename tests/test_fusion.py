@@ -230,3 +230,48 @@ def test_training_pairs_carry_the_engines_front_and_mover_masks() -> None:
     assert torch.equal(bwd.front2[0, 0] > 0, torch.from_numpy(masks["front12"]))
     assert torch.equal(bwd.mover1[0, 0] > 0, torch.from_numpy(masks["movers21"]))
     assert bwd.front1 is None and bwd.mover2 is None
+
+
+def _layers(h: int, w: int) -> softsplat.Layers:
+    """Layers of two warps that agree everywhere (grey, fully covered, no error)."""
+    sums = torch.zeros(1, 5, h, w)
+    sums[:, :3] = 0.5
+    ones = torch.ones(1, 1, h, w)
+    return softsplat.Layers(sums[:, :3].clone(), sums[:, :3].clone(), sums, sums.clone(),
+                            ones, ones.clone(), ones * 0, ones * 0, ones * 0)
+
+
+def test_context_maps_see_the_area_around_a_pixel() -> None:
+    """The context cues are the warps' disagreement (where both cover), the landed error and
+    the uncovered share, averaged over about 20 px: zero where the warps agree, raised
+    around a torn patch and a hole, and not diluted by the hole's own pixels."""
+    h, w = 64, 96
+    layers = _layers(h, w)
+    layers.sums2[:, :3, 20:28, 20:28] = 0.9  # side 2 shows something else here
+    layers.sums1[:, 4, 20:28, 20:28] = 0.3  # and side 1's pixels landing there err
+    layers.cover2[..., 40:, 60:] = 0.0  # and side 2 leaves a hole
+    layers.sums2[..., 40:, 60:] = 0.0
+    area = softsplat.context_maps(layers)
+    c = softsplat.CONTEXT_CELL
+    assert area.shape == (1, 3, h // c, w // c)
+    gap, err, hole = area[0]
+    assert float(gap[0, -1]) == 0.0 and float(err[0, -1]) == 0.0 and float(hole[0, -1]) == 0.0
+    at = 24 // c
+    assert float(gap[at, at]) > 0.05 and float(err[at, at]) > 0.03
+    assert float(gap[at, at + 6]) == 0.0  # 24 px away: out of reach
+    assert float(hole[-1, -1]) == 1.0 and 0.0 < float(hole[40 // c, 60 // c - 1]) < 1.0
+    # Inside the hole only side 1 covers: no disagreement to average.
+    assert float(gap[-1, -1]) == 0.0
+
+
+def test_fusion_inputs_read_the_context_of_their_pixels(triplets) -> None:
+    f1, _, f3, a, b = triplets[2]
+    state = softsplat.prepare_pair(f1, f3, a, b)
+    layers = softsplat.splat_layers(state, 0.5)
+    context = softsplat.context_maps(layers)
+    index, _, cue = softsplat.fusion_inputs(state, layers, context=context)
+    w, c = layers.still.shape[-1], softsplat.CONTEXT_CELL
+    ys, xs = index // w, index % w
+    first = fusion.FEATURES.index("area |warp1 - warp2|")
+    assert torch.allclose(cue[first], context[0, 0, ys // c, xs // c] * 10.0)
+    assert torch.equal(softsplat.fusion_inputs(state, layers)[2], cue)

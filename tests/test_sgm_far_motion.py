@@ -6,11 +6,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from vsanimeinterp.engines.sgm import SGMEngine
 from vsanimeinterp.sgm import flows as sgm_flows_module
 from vsanimeinterp.sgm import pair_flows, prepare_frame
-from vsanimeinterp.synthesis import softsplat
+from vsanimeinterp.synthesis import fusion, softsplat
 
 W, H = 640, 360
 DISC = (0.85, 0.15, 0.15)
@@ -149,10 +150,25 @@ def test_without_the_agreement_the_fast_piece_is_a_ghost(
     assert body > 0.2
 
 
+class _BlendFirst(torch.nn.Module):
+    """A fusion network that leans on the frame blend wherever it may."""
+
+    def forward(self, cues: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros(cues.shape[0], len(fusion.CANDIDATES))
+        out[:, fusion.CANDIDATES.index("blend")] = 10.0
+        return out
+
+
 def test_without_the_rim_the_outline_lingers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shipped network alone keeps this outline away (its area cues see the spot the
+    # disc left: rings 0.004 without the rim, 0.003 with it). The rim is the guarantee for
+    # any network: one that leans on the frame blend keeps the outline only without it
+    # (measured 0.107 without, 0.009 with).
+    monkeypatch.setattr(fusion, "default_net", lambda device: _BlendFirst())
+    _, with_rim = _disc_halfway(STEP)
     monkeypatch.setattr(softsplat, "MOVER_RIM", 0)
-    _, rings = _disc_halfway(STEP)
-    assert rings > 0.012
+    _, without = _disc_halfway(STEP)
+    assert with_rim < 0.02 and without > 0.05
 
 
 def _demo_ball_solid_share() -> float:

@@ -6,13 +6,15 @@ output), each warped frame on its own (where the other side is occluded), the fr
 (where the flows are unreliable or the drawing changes shape, the least-squares guess).
 Which one to trust is decided per pixel by a tiny network,
 :class:`FusionNet`, from cues the splatting already produces: how much and how consistently
-each side covers the pixel, the photometric error and motion of what landed there, and how
-much the candidates disagree.
+each side covers the pixel, the photometric error and motion of what landed there, how
+much the candidates disagree, and the same over the area around the pixel (a drawing that
+changes shape tears whole areas, where single pixels can still look consistent).
 
-The network has 1 084 weights (``fusion_weights.pt``, 7 KB, in the package) and was
+The network has 1 156 weights (``fusion_weights.pt``, 7 KB, in the package) and was
 trained on the CPU by ``tools/train_fusion.py`` on generated cartoons and the project's
-development set of real animation (README, "Learned fusion"). It sees pixels, not images, so
-it cannot memorise pictures; it only learns how much to trust each cue.
+development set of real animation (README, "Learned fusion"). It sees pixels and the mean
+cues of their surroundings, not images, so it cannot memorise pictures; it only learns how
+much to trust each cue.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ FEATURES = (
     "landed error 1", "landed error 2", "log1p landed motion 1", "log1p landed motion 2",
     "|warp1 - warp2|", "|warp1 - blend|", "|warp2 - blend|", "|frame1 - frame2|",
     "|fused - mean of warps|", "covered", "still",
+    "area |warp1 - warp2|", "area landed error", "area uncovered",
 )
 _BLEND = torch.tensor([c == "blend" for c in CANDIDATES])
 WEIGHTS_FILE = Path(__file__).with_name("fusion_weights.pt")
@@ -81,7 +84,7 @@ def candidate_weights(logits: torch.Tensor) -> torch.Tensor:
 def cues(
     cover1: torch.Tensor, cover2: torch.Tensor, err1: torch.Tensor, err2: torch.Tensor,
     motion1: torch.Tensor, motion2: torch.Tensor, cands: torch.Tensor, frame1: torch.Tensor,
-    frame2: torch.Tensor, still: torch.Tensor,
+    frame2: torch.Tensor, still: torch.Tensor, area: torch.Tensor,
 ) -> torch.Tensor:
     """The network's input for P pixels.
 
@@ -92,6 +95,7 @@ def cues(
         cands: K×3×P candidates in :data:`CANDIDATES` order, RGB 0..1.
         frame1, frame2: 3×P source pixels at the same place.
         still: P weight of the frame blend (0..1) from the stillness rule.
+        area: 3×P context around each pixel (:func:`~.softsplat.context_maps`).
 
     Returns:
         F×P float32 in :data:`FEATURES` order, scaled to about unit range (pass ``cues.T``
@@ -109,6 +113,7 @@ def cues(
         torch.log1p(motion1 * has1), torch.log1p(motion2 * has2),
         mad(warp1, warp2), mad(warp1, blend), mad(warp2, blend), mad(frame1, frame2),
         mad(fused, 0.5 * (warp1 + warp2)), torch.maximum(has1, has2), still,
+        area[0] * 10.0, area[1] * 10.0, area[2],
     ])
 
 

@@ -305,8 +305,31 @@ FUSE_SPREAD = 0.5 / 255
 FUSE_BAND_PIXELS = 1 << 20
 
 
+#: Cell size (pixels) and reach (cells each way) of the context maps: about 20 px around.
+CONTEXT_CELL = 4
+CONTEXT_REACH = 2
+
+
+def context_maps(layers: Layers) -> torch.Tensor:
+    """N×3×h×w (cells of :data:`CONTEXT_CELL` pixels) means over the surrounding area of: the
+    disagreement of the two warps where both cover, the larger landed photometric error, and
+    the share of pixels one side leaves uncovered. A drawing that changes shape between the
+    frames tears whole areas, where single pixels still look consistent."""
+    d1, d2 = layers.cover1.clamp_min(1e-10), layers.cover2.clamp_min(1e-10)
+    has1, has2 = (layers.cover1 > 1e-10).float(), (layers.cover2 > 1e-10).float()
+    both = has1 * has2
+    gap = (layers.sums1[:, :3] / d1 - layers.sums2[:, :3] / d2).abs().mean(1, keepdim=True)
+    err = torch.maximum(layers.sums1[:, 4:5] / d1 * has1, layers.sums2[:, 4:5] / d2 * has2)
+    maps = torch.cat([gap * both, both, err, 1.0 - both], 1)
+    c, r = CONTEXT_CELL, CONTEXT_REACH
+    cells = F.avg_pool2d(maps, c, ceil_mode=True)
+    area = F.avg_pool2d(F.pad(cells, (r, r, r, r), mode="replicate"), 2 * r + 1, stride=1)
+    return torch.cat([area[:, :1] / area[:, 1:2].clamp_min(1e-6), area[:, 2:4]], 1)
+
+
 def fusion_inputs(
-    state: PairState, layers: Layers, k: int = 0, rows: tuple[int, int] | None = None
+    state: PairState, layers: Layers, k: int = 0, rows: tuple[int, int] | None = None,
+    context: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Candidates and cues of the pixels of batch item ``k`` (in ``rows`` = (first, end) if
     given) where fusion matters: not pure blend, and the candidates differ by more than
@@ -338,10 +361,15 @@ def fusion_inputs(
     cands = cands.index_select(2, keep)
     cover1, cover2, d1, d2 = (x.index_select(1, keep) for x in (cover1, cover2, d1, d2))
 
+    if context is None:
+        context = context_maps(layers)
+    ch = context.shape[-1]
+    cell = (index // w // CONTEXT_CELL) * ch + (index % w) // CONTEXT_CELL
     cue = fusion.cues(
         cover1[0], cover2[0], (at(layers.sums1[:, 4:5]) / d1)[0],
         (at(layers.sums2[:, 4:5]) / d2)[0], at(layers.motion1)[0],
-        at(layers.motion2)[0], cands, at(state.img1), at(state.img2), at(layers.still)[0])
+        at(layers.motion2)[0], cands, at(state.img1), at(state.img2), at(layers.still)[0],
+        context[k].flatten(1).index_select(1, cell))
     return index, cands, cue
 
 
@@ -371,9 +399,11 @@ def render(state: PairState, t: float, net: fusion.FusionNet | None = None,
         # Bands of about a million pixels bound the per-pixel buffers (4K: 8 bands).
         band = max(1, FUSE_BAND_PIXELS // w)
         leavers = _leavers(state)
+        context = context_maps(layers)
         for k in range(out.shape[0]):
             for first in range(0, h, band):
-                index, cands, cue = fusion_inputs(state, layers, k, (first, first + band))
+                index, cands, cue = fusion_inputs(state, layers, k, (first, first + band),
+                                                  context)
                 if index.numel():
                     logits = net(cue.T) + prior
                     vacated = _vacated(leavers, k, index, cue)
