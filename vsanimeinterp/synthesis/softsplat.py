@@ -399,7 +399,8 @@ def render(state: PairState, t: float, net: fusion.FusionNet | None = None,
         # Bands of about a million pixels bound the per-pixel buffers (4K: 8 bands).
         band = max(1, FUSE_BAND_PIXELS // w)
         leavers = _leavers(state)
-        context = context_maps(layers)
+        # A pair where nothing moves fuses no pixel and needs no context.
+        context = context_maps(layers) if bool((layers.still < 1.0).any()) else None
         for k in range(out.shape[0]):
             for first in range(0, h, band):
                 index, cands, cue = fusion_inputs(state, layers, k, (first, first + band),
