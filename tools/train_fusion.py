@@ -15,7 +15,9 @@ synthesis. Then it trains on everything and writes the weights.
 
 Usage: ``python tools/train_fusion.py --set dev=devset --set gen=gentrain
 [--test gen=genset] [--out vsanimeinterp/synthesis/fusion_weights.pt] [--cache flows/]
-[--scenes] [--seed N]``; ``--scenes`` breaks the cross-validation down by scene.
+[--scenes] [--seed N] [--extra cam=DIR --extra-weight W]``; ``--scenes`` breaks the
+cross-validation down by scene; ``--extra`` sets (augmentation such as
+``tools/camera_moves.py`` writes) are trained on in both folds and scored in neither.
 The shipped weights came from 140 triplets (the development set and 40 generated ones) with
 the default seed: 1 159 s CPU with the flows cached (cross-validation included; about 20
 minutes on two cores shared with another training), plus about 1.5 s per triplet for the
@@ -57,6 +59,7 @@ class Triplet:
     frames: tuple[np.ndarray, np.ndarray, np.ndarray]  # H×W×3 float32 0..1
     flows: tuple[torch.Tensor, torch.Tensor]  # 1×2×H×W F13, F31 in pixels
     masks: dict[str, np.ndarray]  # SGM's front and mover masks (MASKS), working resolution
+    weight: float = 1.0  # of its samples in the loss, relative to a set's own triplets
 
 
 #: The flow details that change synthesis (pieces in front where they cross others), named
@@ -68,7 +71,9 @@ def tensor(img: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
 
 
-def load_sets(specs: list[str], cache: Path | None) -> list[Triplet]:
+def load_sets(specs: list[str], cache: Path | None, fold: int | None = None) -> list[Triplet]:
+    """The triplets of ``specs`` with their flows; ``fold`` overrides the split by scene
+    (-1: in the training data of both folds, scored in neither)."""
     engine = SGMEngine()
     out = []
     for spec in specs:
@@ -77,7 +82,10 @@ def load_sets(specs: list[str], cache: Path | None) -> list[Triplet]:
             scenes = sorted({tr.name.rsplit("_", 1)[0] for tr in trips})
             for i, tr in enumerate(tqdm(trips, desc=f"{set_name}/{kind} flows", leave=False)):
                 scene = tr.name.rsplit("_", 1)[0]
-                fold = scenes.index(scene) % 2 if len(scenes) > 1 else i % 2
+                if fold is None:
+                    part = scenes.index(scene) % 2 if len(scenes) > 1 else i % 2
+                else:
+                    part = fold
                 frames = tuple(load_image(p) for p in tr.frames)
                 key = cache / f"{set_name}_{kind}_{tr.name}.npz" if cache else None
                 # An entry without the masks was written before the tool kept them.
@@ -93,7 +101,7 @@ def load_sets(specs: list[str], cache: Path | None) -> list[Triplet]:
                     masks = {k: details[k] for k in MASKS}
                     if key is not None:
                         np.savez(key, a=f13.numpy(), b=f31.numpy(), **masks)
-                out.append(Triplet(f"{set_name}/{kind}/{tr.name}", fold, frames, (f13, f31),
+                out.append(Triplet(f"{set_name}/{kind}/{tr.name}", part, frames, (f13, f31),
                                    masks))
     return out
 
@@ -126,7 +134,7 @@ def samples(tr: Triplet, per_dir: int, rng: np.random.Generator) -> list[list[to
                                            replace=False))
         pixels = index[rows]
         still = layers.still[0, 0].flatten()[pixels]
-        scale = index.numel() / rows.numel() / (truth.numel() * (mse + 1e-7))
+        scale = tr.weight * index.numel() / rows.numel() / (truth.numel() * (mse + 1e-7))
         values = (cue[:, rows].T, cands[:, :, rows].permute(2, 0, 1),
                   truth[0].flatten(1)[:, pixels].T, still, torch.full((rows.numel(),), scale))
         for lst, val in zip(parts, values, strict=True):
@@ -202,6 +210,11 @@ def report(title: str, results: dict[str, list[tuple[float, float]]],
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--set", action="append", required=True, metavar="NAME=DIR")
+    ap.add_argument("--extra", action="append", default=[], metavar="NAME=DIR",
+                    help="sets trained on in both folds of the cross-validation and never "
+                         "scored (augmentation, such as tools/camera_moves.py writes)")
+    ap.add_argument("--extra-weight", type=float, default=1.0,
+                    help="weight of the --extra triplets' samples in the loss")
     ap.add_argument("--test", action="append", default=[], metavar="NAME=DIR",
                     help="sets never trained on, scored with the final network")
     ap.add_argument("--out", type=Path, default=fusion.WEIGHTS_FILE)
@@ -221,7 +234,10 @@ def main() -> None:
     if args.cache:
         args.cache.mkdir(parents=True, exist_ok=True)
     start = time.process_time()
-    trips = load_sets(args.set, args.cache)
+    extra = load_sets(args.extra, args.cache, fold=-1)
+    for tr in extra:
+        tr.weight = args.extra_weight
+    trips = load_sets(args.set, args.cache) + extra
     rng = np.random.default_rng(args.seed)
     per_triplet = [samples(tr, args.pixels, rng) for tr in tqdm(trips, desc="samples")]
     if not args.no_cv:
