@@ -90,3 +90,20 @@ def test_extra_sets_are_trained_in_both_folds_and_scored_in_neither(tmp_path: Pa
     own = tool.load_sets([f"gen={sets}"], None)
     assert [t.fold for t in extra] == [-1, -1]
     assert sorted(t.fold for t in own) == [0, 1]
+
+
+def test_extra_weight_scales_the_loss_of_a_triplets_samples(tmp_path: Path) -> None:
+    tool = _load("train_fusion")
+    sets = tmp_path / "set"
+    subprocess.run([sys.executable, "-m", "vsanimeinterp", "make-testset", str(sets),
+                    "--count", "1", "--size", "96x64", "--seed", "5", "-q"], check=True)
+    (tr,) = tool.load_sets([f"cam={sets}"], None, fold=-1)
+    full = tool.samples(tr, 200, np.random.default_rng(0))
+    tr.weight = 0.3
+    light = tool.samples(tr, 200, np.random.default_rng(0))
+    assert full[4] and all(len(w) > 0 for w in full[4])
+    for a, b in zip(full[4], light[4], strict=True):
+        np.testing.assert_allclose(b.numpy(), 0.3 * a.numpy(), rtol=1e-6)
+    # Only the loss weight changes, not the samples.
+    for a, b in zip(full[0], light[0], strict=True):
+        assert np.array_equal(a.numpy(), b.numpy())
