@@ -107,3 +107,16 @@ def test_extra_weight_scales_the_loss_of_a_triplets_samples(tmp_path: Path) -> N
     # Only the loss weight changes, not the samples.
     for a, b in zip(full[0], light[0], strict=True):
         assert np.array_equal(a.numpy(), b.numpy())
+
+
+def test_a_set_that_is_not_name_and_folder_is_refused_by_name(tmp_path: Path) -> None:
+    # A careless --set (no name, a folder that is not there) must stop at the argument, not
+    # as a traceback after minutes of work; every tool that takes sets says the same.
+    for tool, args in (("camera_moves.py", [str(tmp_path / "out")]),
+                       ("train_fusion.py", []), ("score_sets.py", [])):
+        for bad in (str(tmp_path), f"dev={tmp_path / 'missing'}"):
+            res = subprocess.run([sys.executable, str(REPO / "tools" / tool), *args,
+                                  "--set", bad], capture_output=True, text=True)
+            assert res.returncode == 2, (tool, bad, res.stderr)
+            assert "--set" in res.stderr and "NAME=DIR" in res.stderr
+    assert not (tmp_path / "out").exists()

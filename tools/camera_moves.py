@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from score_sets import kinds_of
+from score_sets import kinds_of, set_spec
 
 #: Per triplet (frame 1 to frame 3): the largest change of log-scale, of angle (degrees) and
 #: of offset (pixels), about what the development set's synfig camera moves do per two frames.
@@ -83,7 +83,8 @@ def views(still: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", type=Path)
-    ap.add_argument("--set", action="append", required=True, metavar="NAME=DIR")
+    ap.add_argument("--set", action="append", required=True, metavar="NAME=DIR",
+                    type=set_spec)
     ap.add_argument("--per-scene", type=int, default=1, help="camera moves per scene")
     ap.add_argument("--each", action="store_true",
                     help="every triplet is a scene of its own (generated sets)")

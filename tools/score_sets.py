@@ -77,6 +77,14 @@ def rife_midpoint():
     return midpoint
 
 
+def set_spec(text: str) -> str:
+    """``--set NAME=DIR`` as argparse checks it: a name, an ``=`` and a folder that exists."""
+    name, eq, folder = text.partition("=")
+    if not name or not eq or not Path(folder).is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=DIR with an existing folder")
+    return text
+
+
 def kinds_of(root: Path) -> dict[str, list]:
     """Triplets of a set, grouped by kind (one group named after the folder if flat)."""
     subs = sorted(p for p in root.iterdir() if p.is_dir())
@@ -94,7 +102,8 @@ def paired(a: list[float], b: list[float]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", action="append", required=True, metavar="NAME=DIR")
+    ap.add_argument("--set", action="append", required=True, metavar="NAME=DIR",
+                    type=set_spec)
     ap.add_argument("--json", type=Path, help="write per-triplet results here")
     ap.add_argument("--before", type=Path, help="per-triplet results of an earlier run")
     ap.add_argument("--no-mvtools", action="store_true", help="skip MVTools (faster)")

@@ -44,7 +44,7 @@ from vsanimeinterp.metrics import psnr8, to_uint8
 from vsanimeinterp.synthesis import fusion, softsplat
 
 sys.path.insert(0, str(Path(__file__).parent))
-from score_sets import kinds_of
+from score_sets import kinds_of, set_spec
 
 #: Default seed of the pixel sampling, the initial weights and the batch order. The
 #: cross-validated gains move with it by about 0.3 dB on moving art (README, "Learned
@@ -209,13 +209,14 @@ def report(title: str, results: dict[str, list[tuple[float, float]]],
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", action="append", required=True, metavar="NAME=DIR")
-    ap.add_argument("--extra", action="append", default=[], metavar="NAME=DIR",
+    ap.add_argument("--set", action="append", required=True, metavar="NAME=DIR",
+                    type=set_spec)
+    ap.add_argument("--extra", action="append", default=[], metavar="NAME=DIR", type=set_spec,
                     help="sets trained on in both folds of the cross-validation and never "
                          "scored (augmentation, such as tools/camera_moves.py writes)")
     ap.add_argument("--extra-weight", type=float, default=1.0,
                     help="weight of the --extra triplets' samples in the loss")
-    ap.add_argument("--test", action="append", default=[], metavar="NAME=DIR",
+    ap.add_argument("--test", action="append", default=[], metavar="NAME=DIR", type=set_spec,
                     help="sets never trained on, scored with the final network")
     ap.add_argument("--out", type=Path, default=fusion.WEIGHTS_FILE)
     ap.add_argument("--cache", type=Path,
